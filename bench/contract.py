@@ -127,7 +127,9 @@ class TokenBatch:
             tokens[i, : seq.numel()] = seq.to(torch.long).cpu()
             if spans is not None and durations is not None:
                 spans[i, : seq.numel()] = durations[i].to(torch.long).cpu()
-        return TokenBatch(tokens=tokens, lengths=lengths, durations=spans, side_info=side_info or {})
+        return TokenBatch(
+            tokens=tokens, lengths=lengths, durations=spans, side_info=side_info or {}
+        )
 
 
 @runtime_checkable

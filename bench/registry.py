@@ -108,7 +108,9 @@ def load_metric(name: str, **settings: Any) -> Metric:
         return factories[canonical](**settings)
     for failure in failures:
         if failure.name == canonical:
-            raise ImportError(f"metric {name!r} failed to load from {failure.target}: {failure.error}")
+            raise ImportError(
+                f"metric {name!r} failed to load from {failure.target}: {failure.error}"
+            )
     raise KeyError(f"unknown metric {name!r}; registered: {sorted(factories)}")
 
 

@@ -1,0 +1,59 @@
+"""Sessions: `tests` (fast default suite), `slow`, `lint`, `demo` (the main job), `benchmarks`.
+
+Every session installs the project with the pinned versions in constraints.txt, so a fresh
+machine reproduces the tested environment (torch 2.11.0 + torchaudio 2.11.0 from PyPI).
+"""
+
+from __future__ import annotations
+
+import nox
+
+nox.options.sessions = ["lint", "tests"]
+nox.options.reuse_existing_virtualenvs = True
+
+PYTHON = "3.11"
+
+
+def install_project(session: nox.Session, extras: str = "all,dev") -> None:
+    """Install tokbench in editable mode with the pinned dependency set."""
+    session.install("--upgrade", "pip")
+    session.install("-c", "constraints.txt", "-e", f".[{extras}]")
+
+
+@nox.session(python=PYTHON)
+def tests(session: nox.Session) -> None:
+    """Fast default test suite (what CI runs): lint first, then pytest."""
+    install_project(session)
+    session.run("ruff", "check", ".")
+    session.run("pytest", "-q", "-ra", *session.posargs, env={"OMP_NUM_THREADS": "2"})
+
+
+@nox.session(python=PYTHON)
+def slow(session: nox.Session) -> None:
+    """Long-running tests (real-model sweeps, full-size checks)."""
+    install_project(session)
+    session.run("pytest", "-q", "-ra", "-m", "slow", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def lint(session: nox.Session) -> None:
+    """ruff over the whole tree."""
+    session.install("-c", "constraints.txt", "ruff")
+    session.run("ruff", "check", ".")
+
+
+@nox.session(python=PYTHON)
+def demo(session: nox.Session) -> None:
+    """The main job: synthetic espeak set -> every tokenizer with weights -> metrics -> report."""
+    install_project(session)
+    session.run("tokbench", "demo", *session.posargs)
+
+
+@nox.session(python=PYTHON)
+def benchmarks(session: nox.Session) -> None:
+    """Speed and memory benchmarks under tests/benchmarks (figures printed, not gated)."""
+    install_project(session)
+    session.run(
+        "pytest", "-q", "-s", "tests/benchmarks", "-m", "benchmark or not benchmark",
+        "-o", "addopts=", *session.posargs,
+    )
