@@ -144,7 +144,7 @@ def check_inputs(info: MetricInfo, item: MetricInput) -> str | None:
     return None
 
 
-def audio_problem(audio: np.ndarray | None, name: str = "audio") -> str | None:
+def audio_problem(audio: np.ndarray | None, name: str = "input") -> str | None:
     """A short reason why ``audio`` cannot be scored (missing, empty, NaN, silent), or None."""
     if audio is None:
         return f"no {name} audio"
