@@ -1,0 +1,1 @@
+"""Model code and loaders shared by the neural metrics (UTMOS network, crepe, whisper helpers)."""

@@ -1,0 +1,62 @@
+"""Small shared pieces for neural metrics: device choice, batching, a per-process model cache
+and a stable audio hash (so several metric ids can share one model run)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any, TypeVar
+
+import numpy as np
+import torch
+
+T = TypeVar("T")
+
+_MODELS: dict[tuple, Any] = {}
+_LOCK = threading.Lock()
+
+
+def pick_device(device: str | None = None) -> torch.device:
+    """``device`` if given, else CUDA when available, else CPU."""
+    if device:
+        return torch.device(device)
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def cached_model(key: tuple, loader: Callable[[], T]) -> T:
+    """Load a model once per process and key (path, device, options)."""
+    with _LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = loader()
+        return _MODELS[key]
+
+
+def clear_model_cache() -> None:
+    """Forget every loaded model (tests)."""
+    with _LOCK:
+        _MODELS.clear()
+
+
+def chunks(items: Sequence[T], size: int) -> Iterator[Sequence[T]]:
+    """Consecutive slices of at most ``size`` items."""
+    if size < 1:
+        raise ValueError(f"batch size must be >= 1, got {size}")
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def audio_hash(audio: np.ndarray, sample_rate: int) -> str:
+    """A content hash of float32 audio and its rate."""
+    digest = hashlib.sha1(np.ascontiguousarray(audio, dtype=np.float32).tobytes())
+    digest.update(str(int(sample_rate)).encode())
+    return digest.hexdigest()
+
+
+def pad_batch(wavs: Sequence[np.ndarray]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Zero-pad 1-D float arrays to ``[B, T_max]`` and return their lengths."""
+    lengths = torch.tensor([len(w) for w in wavs], dtype=torch.long)
+    out = torch.zeros(len(wavs), int(lengths.max()), dtype=torch.float32)
+    for row, wav in enumerate(wavs):
+        out[row, : len(wav)] = torch.from_numpy(np.ascontiguousarray(wav, dtype=np.float32))
+    return out, lengths
