@@ -1,0 +1,65 @@
+"""Speaker similarity with SpeechBrain's ECAPA-TDNN (spkrec-ecapa-voxceleb) from a local folder.
+
+Clips are zero-padded into one batch with relative lengths, so padding is ignored by the
+model's statistics pooling; embeddings are compared by cosine similarity.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from bench.metrics.base import MetricInfo
+from bench.metrics.models.common import cached_model, chunks, pad_batch, pick_device
+from bench.metrics.models.speaker import SpeakerSimilarity
+from bench.weights import ECAPA, resolve, unavailable
+
+
+def _load_classifier(folder: Path, device: torch.device) -> object:
+    from speechbrain.inference.speaker import EncoderClassifier
+    from speechbrain.utils.fetching import LocalStrategy
+
+    return EncoderClassifier.from_hparams(
+        source=str(folder), savedir=str(folder), run_opts={"device": str(device)},
+        local_strategy=LocalStrategy.NO_LINK,
+    )
+
+
+class EcapaSimilarity(SpeakerSimilarity):
+    """Cosine similarity of ECAPA-TDNN x-vectors."""
+
+    info = MetricInfo(
+        id="spk_sim_ecapa", needs_reference=True, sample_rate=16000, unit="cosine",
+        version="1", uses_gpu=True,
+        protocol="speechbrain EncoderClassifier.encode_batch at 16 kHz with relative lengths; "
+                 "cosine of reference vs reconstruction, both truncated to the shorter",
+        model="speechbrain/spkrec-ecapa-voxceleb (ECAPA-TDNN)",
+    )
+
+    def __init__(self, model_dir: str | None = None, batch_size: int = 16,
+                 device: str | None = None, truncate: bool = True) -> None:
+        super().__init__(batch_size=batch_size, device=device, truncate=truncate)
+        self.model_dir = model_dir
+
+    def unavailable_reason(self) -> str | None:
+        try:
+            import speechbrain  # noqa: F401
+        except ImportError as err:
+            return f"spk_sim_ecapa needs `pip install speechbrain`: {err}"
+        return unavailable(ECAPA, self.model_dir)
+
+    def embed(self, wavs: list[np.ndarray]) -> np.ndarray:
+        folder = resolve(ECAPA, self.model_dir).path
+        device = pick_device(self.device)
+        classifier = cached_model(("ecapa", str(folder), str(device)),
+                                  lambda: _load_classifier(folder, device))
+        outputs: list[np.ndarray] = []
+        for batch in chunks(wavs, self.batch_size):
+            padded, lengths = pad_batch(batch)
+            relative = lengths.float() / float(lengths.max())
+            with torch.no_grad():
+                emb = classifier.encode_batch(padded.to(device), relative.to(device))
+            outputs.append(emb.squeeze(1).cpu().numpy())
+        return np.concatenate(outputs)
