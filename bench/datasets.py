@@ -1,0 +1,69 @@
+"""Turn a suite's dataset entries into manifests: an existing file, a synthetic set or a builder."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import soundfile as sf
+
+from bench.data.manifest import Utterance, read_manifest
+from bench.suite import DatasetSpec, Suite
+
+
+def manifest_for(spec: DatasetSpec, suite: Suite) -> Path:
+    """Path of the dataset's manifest, building it into the suite's cache dir when needed."""
+    if spec.manifest is not None:
+        path = suite.resolve(spec.manifest)
+        if not path.exists():
+            raise FileNotFoundError(f"dataset {spec.name!r}: manifest {path} not found")
+        return path
+    cache = suite.resolve(suite.cache_dir)
+    if spec.synth is not None:
+        from bench.data.synth import build_synthetic_set
+
+        args = dict(spec.synth)
+        key = hashlib.sha256(json.dumps(args, sort_keys=True).encode()).hexdigest()[:10]
+        out_dir = cache / f"synth-{key}"
+        done = out_dir / "manifest.jsonl"
+        if done.exists():
+            return done
+        return Path(build_synthetic_set(out_dir, **args))
+    assert spec.builder is not None
+    from bench.data import builders
+
+    args = dict(spec.builder)
+    kind = args.pop("kind")
+    key = hashlib.sha256(json.dumps(spec.builder, sort_keys=True).encode()).hexdigest()[:10]
+    out = cache / f"{kind}-{key}.jsonl"
+    if out.exists():
+        return out
+    if kind == "folder":
+        builders.build_folder(suite.resolve(args["audio_dir"]), out,
+                              transcripts=args.get("transcripts"), language=args.get("language"))
+    elif kind == "libritts":
+        builders.build_libritts(suite.resolve(args["root"]), args["subset"], out)
+    else:
+        builders.build_librispeech(suite.resolve(args["root"]), args["subset"], out)
+    return out
+
+
+def load_dataset(spec: DatasetSpec, suite: Suite) -> tuple[Path, list[Utterance]]:
+    """Manifest path and its rows (first ``limit`` when set)."""
+    path = manifest_for(spec, suite)
+    rows = read_manifest(path)
+    if spec.limit is not None:
+        rows = rows[: spec.limit]
+    return path, rows
+
+
+def utterance_seconds(utt: Utterance, root: Path) -> float:
+    """Duration from the manifest, else from the file header; 0.0 when unreadable (fails later)."""
+    if utt.duration is not None:
+        return float(utt.duration)
+    try:
+        info = sf.info(str(utt.resolved_path(root)))
+    except (sf.LibsndfileError, RuntimeError, OSError):
+        return 0.0
+    return info.frames / info.samplerate if info.samplerate else 0.0

@@ -1,0 +1,58 @@
+"""Where a run's numbers come from: code version, package versions and the device used."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+import torch
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+TRACKED_PACKAGES = (
+    "tokbench", "torch", "torchaudio", "numpy", "scipy", "soundfile", "pesq", "pystoi", "jiwer",
+    "pandas", "matplotlib", "speechmos", "onnxruntime", "resemblyzer", "torchcrepe",
+    "faster-whisper", "openai-whisper", "speechbrain", "transformers",
+)
+
+
+def git_commit(root: Path = PROJECT_ROOT) -> str:
+    """HEAD commit of the checkout, ``+dirty`` if tracked files changed; 'unknown' without git."""
+    try:
+        head = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True,
+                              text=True, timeout=10, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "-uno"],
+                               capture_output=True, text=True, timeout=10).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    return f"{head}+dirty" if dirty else head
+
+
+def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
+    """Installed versions of the packages that can change results (absent ones are omitted)."""
+    found: dict[str, str] = {}
+    for name in names:
+        try:
+            found[name] = version(name)
+        except PackageNotFoundError:
+            continue
+    return found
+
+
+def resolve_device(requested: str = "auto") -> torch.device:
+    """``auto`` picks CUDA when available; an explicit ``cuda`` without a GPU is an error."""
+    if requested == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if requested.startswith("cuda") and not torch.cuda.is_available():
+        raise RuntimeError(f"device {requested!r} requested but torch sees no CUDA device")
+    return torch.device(requested)
+
+
+def describe_device(device: torch.device) -> str:
+    """Human-readable device: GPU name, or CPU model with thread count."""
+    if device.type == "cuda":
+        return f"cuda:{torch.cuda.get_device_name(device)}"
+    cpu = platform.processor() or platform.machine()
+    threads = torch.get_num_threads()
+    return f"cpu:{cpu} ({threads} torch threads), python {platform.python_version()}"

@@ -1,0 +1,132 @@
+"""Report figures (matplotlib, Agg): quality vs rate with the Pareto front, per-utterance
+distributions, and span histograms of variable-rate tokenizers."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+
+from bench.report.tables import RunData, rate_values, variant_order
+from bench.suite import GROUND_TRUTH
+
+
+def pareto_front(points: list[tuple[float, float]], higher_is_better: bool) -> list[int]:
+    """Indices of points not dominated (lower rate and better quality), sorted by rate."""
+    front: list[int] = []
+    for i, (rate_i, q_i) in enumerate(points):
+        dominated = False
+        for j, (rate_j, q_j) in enumerate(points):
+            if i == j:
+                continue
+            better_q = q_j >= q_i if higher_is_better else q_j <= q_i
+            strictly = rate_j < rate_i or (q_j > q_i if higher_is_better else q_j < q_i)
+            if rate_j <= rate_i and better_q and strictly:
+                dominated = True
+                break
+        if not dominated:
+            front.append(i)
+    return sorted(front, key=lambda k: points[k][0])
+
+
+def quality_vs_rate(summary: pd.DataFrame, metric: str, higher_is_better: bool, title: str,
+                    out: Path, rate: str = "total_kbps") -> Path | None:
+    """Scatter of variant means (with CI bars) against bitrate, Pareto front drawn as a line."""
+    rows = summary[summary[f"{rate}_n"] > 0]
+    rows = rows[rows[f"{metric}_n"] > 0] if f"{metric}_n" in rows else rows.iloc[0:0]
+    if rows.empty:
+        return None
+    x = rows[f"{rate}_mean"].to_numpy(float)
+    y = rows[f"{metric}_mean"].to_numpy(float)
+    err = np.nan_to_num(rows[f"{metric}_ci95"].to_numpy(float))
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.errorbar(x, y, yerr=err, fmt="o", capsize=3)
+    for xi, yi, label in zip(x, y, rows["variant"], strict=True):
+        ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    front = pareto_front(list(zip(x.tolist(), y.tolist(), strict=True)), higher_is_better)
+    ax.plot(x[front], y[front], "--", color="tab:red", label="Pareto front")
+    ax.set_xlabel("total kbps (tokens + side information)" if rate == "total_kbps" else rate)
+    ax.set_ylabel(f"{metric} ({'higher' if higher_is_better else 'lower'} is better)")
+    ax.set_title(title, fontsize=9)
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3)
+    return _save(fig, out)
+
+
+def distributions(data: RunData, dataset: str, metric: str, out: Path) -> Path | None:
+    """Box plot of per-utterance values of one metric, one box per variant."""
+    res = data.results
+    res = res[(res["dataset"] == dataset) & (res["metric"] == metric)].dropna(subset=["value"])
+    series: list[np.ndarray] = []
+    labels: list[str] = []
+    for variant in variant_order(data):
+        vals = res[res["variant"] == variant]["value"].astype(float).to_numpy()
+        if vals.size:
+            series.append(vals)
+            labels.append(data.label(variant))
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(series) + 2), 3.6))
+    ax.boxplot(series, showmeans=True)
+    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=20, ha="right", fontsize=7)
+    ax.set_ylabel(metric)
+    ax.set_title(f"{dataset}: per-utterance {metric}", fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, out)
+
+
+def rate_distributions(data: RunData, dataset: str, out: Path) -> Path | None:
+    """Box plot of per-utterance tokens/s (variable-rate tokenizers spread, fixed ones do not)."""
+    rates = rate_values(data.utterances[data.utterances["dataset"] == dataset])
+    series, labels = [], []
+    for variant in variant_order(data):
+        if variant == GROUND_TRUTH:
+            continue
+        vals = rates[rates["variant"] == variant]["tokens_per_s"].to_numpy(float)
+        if vals.size:
+            series.append(vals)
+            labels.append(data.label(variant))
+    if not series:
+        return None
+    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(series) + 2), 3.6))
+    ax.boxplot(series, showmeans=True)
+    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=20, ha="right", fontsize=7)
+    ax.set_ylabel("tokens/s")
+    ax.set_title(f"{dataset}: per-utterance token rate", fontsize=9)
+    ax.grid(alpha=0.3, axis="y")
+    return _save(fig, out)
+
+
+def span_histograms(data: RunData, dataset: str, out: Path) -> Path | None:
+    """Histogram of token spans (underlying frames per token) for each variable-rate variant."""
+    entries = [(v, spans) for (d, v), spans in sorted(data.spans.items())
+               if d == dataset and spans.size and np.any(spans != spans[0])]
+    if not entries:
+        return None
+    cols = min(3, len(entries))
+    rows = math.ceil(len(entries) / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    for ax, (variant, spans) in zip(axes.flat, entries, strict=False):
+        top = int(spans.max())
+        ax.hist(spans, bins=np.arange(0.5, top + 1.5), rwidth=0.8)
+        ax.set_title(f"{data.label(variant)} (mean span {spans.mean():.2f})", fontsize=8)
+        ax.set_xlabel("frames per token")
+        ax.set_ylabel("tokens")
+    for ax in list(axes.flat)[len(entries):]:
+        ax.axis("off")
+    fig.suptitle(f"{dataset}: token span histograms", fontsize=9)
+    return _save(fig, out)
+
+
+def _save(fig: plt.Figure, out: Path) -> Path:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

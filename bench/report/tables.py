@@ -1,0 +1,236 @@
+"""Summary tables from the store: one per dataset, rows = variants, columns = rates and metrics.
+
+Every cell is a mean with a 95% Student-t confidence interval over utterances
+(mean ± t(0.975, n-1)·s/√n) and the number of utterances excluded (no value, with a reason).
+Rates are measured from the emitted tokens: tokens/s = tokens / reference seconds; token kbps =
+tokens/s · log2(vocab) / 1000; side kbps = side-info bits / seconds / 1000.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from bench.store import Store
+from bench.suite import GROUND_TRUTH
+
+CI_METHOD = ("95% confidence interval: Student-t interval over utterances, "
+             "mean ± t(0.975, n−1)·s/√n")
+RATE_COLUMNS = ("tokens_per_s", "token_kbps", "side_kbps", "total_kbps")
+RATE_LABELS = {"tokens_per_s": "tokens/s", "token_kbps": "token kbps", "side_kbps": "side kbps",
+               "total_kbps": "total kbps"}
+UNTRAINED = "untrained weights"
+
+
+@dataclass
+class RunData:
+    """Everything a report needs, read once from the store."""
+
+    run: dict[str, Any]
+    datasets: list[dict[str, Any]]
+    variants: list[dict[str, Any]]
+    metrics: list[dict[str, Any]]
+    utterances: pd.DataFrame
+    results: pd.DataFrame
+    spans: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+
+    @property
+    def ok_metrics(self) -> list[dict[str, Any]]:
+        return [m for m in self.metrics if m["status"] == "ok"]
+
+    def metric_info(self, metric_id: str) -> dict[str, Any]:
+        for m in self.metrics:
+            if m["metric"] == metric_id and m["info_json"]:
+                return json.loads(m["info_json"])
+        return {}
+
+    def label(self, variant: str) -> str:
+        """Variant name as printed: untrained weights are always flagged."""
+        for v in self.variants:
+            if v["variant"] == variant and v["trained"] == 0:
+                return f"{variant} ({UNTRAINED})"
+        return variant
+
+
+def load_run(store: Store, run_id: int) -> RunData:
+    utts = pd.DataFrame(store.table("utterances", run_id),
+                        columns=["run_id", "dataset", "variant", "utterance", "status", "reason",
+                                 "seconds", "n_tokens", "bits_per_token", "side_bits",
+                                 "decisions"])
+    results = pd.DataFrame(store.table("results", run_id),
+                           columns=["run_id", "dataset", "variant", "utterance", "metric",
+                                    "value", "reason"])
+    spans: dict[tuple[str, str], list[np.ndarray]] = {}
+    for dataset, variant, _, d in store.durations(run_id):
+        spans.setdefault((dataset, variant), []).append(d)
+    return RunData(
+        run=store.run_row(run_id),
+        datasets=sorted(store.table("datasets", run_id), key=lambda r: r["dataset"]),
+        variants=store.table("variants", run_id),
+        metrics=store.table("metrics", run_id),
+        utterances=utts.sort_values(["dataset", "variant", "utterance"], kind="stable"),
+        results=results.sort_values(["dataset", "variant", "utterance", "metric"], kind="stable"),
+        spans={k: np.concatenate(v) for k, v in spans.items()},
+    )
+
+
+def mean_ci(values: np.ndarray) -> tuple[float, float, int]:
+    """(mean, CI half-width, n) of finite values; half-width is NaN when n < 2."""
+    values = np.asarray(values, dtype=float)
+    n = int(values.size)
+    if n == 0:
+        return math.nan, math.nan, 0
+    mean = float(values.mean())
+    if n < 2:
+        return mean, math.nan, n
+    half = float(stats.t.ppf(0.975, n - 1) * values.std(ddof=1) / math.sqrt(n))
+    return mean, half, n
+
+
+def rate_values(utts: pd.DataFrame) -> pd.DataFrame:
+    """Per-utterance rates of successful utterances (columns RATE_COLUMNS)."""
+    ok = utts[(utts["status"] == "ok") & utts["n_tokens"].notna()].copy()
+    seconds = ok["seconds"].astype(float)
+    ok["tokens_per_s"] = ok["n_tokens"].astype(float) / seconds
+    ok["token_kbps"] = ok["tokens_per_s"] * ok["bits_per_token"].astype(float) / 1000.0
+    ok["side_kbps"] = ok["side_bits"].fillna(0.0).astype(float) / seconds / 1000.0
+    ok["total_kbps"] = ok["token_kbps"] + ok["side_kbps"]
+    return ok
+
+
+def variant_order(data: RunData) -> list[str]:
+    """Ground truth first, then variants in suite order (skipped ones included for the record)."""
+    config = json.loads(data.run["config_json"])
+    names = [v["name"] for v in config.get("variants", [])]
+    return [GROUND_TRUTH, *names]
+
+
+def summary_table(data: RunData, dataset: str) -> pd.DataFrame:
+    """Machine-readable summary: one row per variant, ``<q>_mean/_ci95/_n/_excluded`` columns."""
+    utts = data.utterances[data.utterances["dataset"] == dataset]
+    res = data.results[data.results["dataset"] == dataset]
+    rates = rate_values(utts)
+    metric_ids = [m["metric"] for m in data.ok_metrics]
+    rows: list[dict[str, Any]] = []
+    for variant in variant_order(data):
+        v_utts = utts[utts["variant"] == variant]
+        if v_utts.empty:
+            continue
+        row: dict[str, Any] = {"variant": data.label(variant)}
+        failed = int((v_utts["status"] != "ok").sum())
+        v_rates = rates[rates["variant"] == variant]
+        for col in RATE_COLUMNS:
+            if variant == GROUND_TRUTH:
+                row.update({f"{col}_mean": math.nan, f"{col}_ci95": math.nan,
+                            f"{col}_n": 0, f"{col}_excluded": 0})
+                continue
+            mean, half, n = mean_ci(v_rates[col].to_numpy())
+            row.update({f"{col}_mean": mean, f"{col}_ci95": half, f"{col}_n": n,
+                        f"{col}_excluded": failed})
+        v_res = res[res["variant"] == variant]
+        for metric in metric_ids:
+            m_res = v_res[v_res["metric"] == metric]
+            finite = m_res["value"].dropna().astype(float).to_numpy()
+            mean, half, n = mean_ci(finite)
+            excluded = int(len(m_res) - n) if len(m_res) else 0
+            row.update({f"{metric}_mean": mean, f"{metric}_ci95": half, f"{metric}_n": n,
+                        f"{metric}_excluded": excluded})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _cell(mean: float, half: float, excluded: int, digits: int = 3) -> str:
+    if mean is None or (isinstance(mean, float) and math.isnan(mean)):
+        text = "—"
+    elif half is None or math.isnan(half):
+        text = f"{mean:.{digits}f}"
+    else:
+        text = f"{mean:.{digits}f} ± {half:.{digits}f}"
+    if excluded:
+        text += f" [{int(excluded)} excl.]"
+    return text
+
+
+def display_table(summary: pd.DataFrame, data: RunData) -> pd.DataFrame:
+    """Human-readable version of ``summary_table``: one 'mean ± CI [k excl.]' cell per column."""
+    quantities = list(RATE_COLUMNS) + [m["metric"] for m in data.ok_metrics]
+    out = pd.DataFrame({"variant": summary["variant"]}) if not summary.empty else pd.DataFrame()
+    for q in quantities:
+        if summary.empty:
+            break
+        if summary[f"{q}_n"].sum() == 0 and summary[f"{q}_excluded"].sum() == 0:
+            continue
+        info = data.metric_info(q)
+        arrow = ""
+        if info:
+            arrow = " ↑" if info.get("higher_is_better", True) else " ↓"
+        header = RATE_LABELS.get(q, q) + arrow
+        digits = 1 if q == "tokens_per_s" else 3
+        out[header] = [
+            _cell(r[f"{q}_mean"], r[f"{q}_ci95"], r[f"{q}_excluded"], digits)
+            for _, r in summary.iterrows()
+        ]
+    return out
+
+
+def footnotes(data: RunData) -> list[str]:
+    """Notes under every table: CI method, metric protocols, variant provenance, skips."""
+    notes = [CI_METHOD + "; [k excl.] = utterances without a value (reasons in the store).",
+             "Rates are measured from emitted tokens: token kbps = tokens/s × log2(vocab); "
+             "side kbps = side-information bits (e.g. speaker embeddings) per second."]
+    for m in data.ok_metrics:
+        info = data.metric_info(m["metric"])
+        parts = [p for p in (
+            info.get("protocol"),
+            f"model: {info['model']}" if info.get("model") else None,
+            f"at {info['sample_rate']} Hz" if info.get("sample_rate") else None,
+            f"unit: {info['unit']}" if info.get("unit") else None,
+        ) if p]
+        notes.append(f"{m['metric']}: " + ("; ".join(parts) if parts else "no protocol notes"))
+    for v in data.variants:
+        if v["status"] != "ok":
+            notes.append(f"variant {v['variant']} ({v['family']}) SKIPPED: {v['reason']}")
+            continue
+        bits = [f"family {v['family']}"]
+        if v["checkpoint"]:
+            bits.append(f"checkpoint {v['checkpoint']}")
+        if v["trained"] == 0:
+            bits.append(UNTRAINED.upper())
+        if v["notes"]:
+            bits.append(v["notes"])
+        bits.append(f"{v['sample_rate']} Hz, vocab {v['vocab_size']}, "
+                    f"frame rate {v['frame_rate']:g} Hz")
+        notes.append(f"variant {data.label(v['variant'])}: " + "; ".join(bits))
+    for m in data.metrics:
+        if m["status"] != "ok":
+            notes.append(f"metric {m['metric']} SKIPPED: {m['reason']}")
+    for d in data.datasets:
+        if str(d["manifest"]).startswith("unavailable"):
+            notes.append(f"dataset {d['dataset']} SKIPPED: {d['manifest']}")
+    notes.append(f"'{GROUND_TRUTH}' rows: reference-free metrics scored on the original audio.")
+    return notes
+
+
+def failure_table(data: RunData) -> pd.DataFrame:
+    """Every failed utterance with its reason."""
+    utts = data.utterances
+    failed = utts[utts["status"] != "ok"]
+    return failed[["dataset", "variant", "utterance", "reason"]].reset_index(drop=True)
+
+
+def to_markdown(table: pd.DataFrame) -> str:
+    """A GitHub-flavoured Markdown table (no extra dependency)."""
+    def esc(value: object) -> str:
+        return str(value).replace("|", "\\|").replace("\n", " ")
+
+    cols = [esc(c) for c in table.columns]
+    lines = ["| " + " | ".join(cols) + " |", "|" + "|".join("---" for _ in cols) + "|"]
+    for row in table.itertuples(index=False):
+        lines.append("| " + " | ".join(esc(v) for v in row) + " |")
+    return "\n".join(lines)

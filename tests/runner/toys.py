@@ -1,0 +1,125 @@
+"""Toy tokenizers and metrics for runner/report tests: exact, fast, and with known answers."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import soundfile as sf
+import torch
+
+from bench.contract import TokenBatch, TokenizerInfo
+from bench.data.manifest import Utterance, write_manifest
+from bench.metrics.base import Metric, MetricInfo, MetricInput, MetricValue, truncate_to_shorter
+
+MU = 255.0
+
+
+class MuLawTokenizer:
+    """8-bit μ-law: one token per sample, so tokens/s equals the sample rate exactly."""
+
+    def __init__(self, sample_rate: int = 8000, trained: bool = True) -> None:
+        self.name = f"mulaw-{sample_rate}"
+        self.sample_rate = sample_rate
+        self.vocab_size = 256
+        self.frame_rate = float(sample_rate)
+        self.info = TokenizerInfo(family="mulaw", checkpoint=None, trained=trained,
+                                  notes="toy μ-law codec")
+
+    def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> TokenBatch:
+        x = waveforms.clamp(-1, 1)
+        y = torch.sign(x) * torch.log1p(MU * x.abs()) / math.log1p(MU)
+        ids = torch.round((y + 1) / 2 * MU).long()
+        return TokenBatch.from_sequences([ids[i, : int(n)] for i, n in enumerate(lengths)])
+
+    def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        y = batch.tokens.clamp(min=0).float() / MU * 2 - 1
+        x = torch.sign(y) * (torch.pow(1 + MU, y.abs()) - 1) / MU
+        mask = batch.tokens != -1
+        return x * mask, batch.lengths.clone()
+
+    def to(self, device: torch.device | str) -> MuLawTokenizer:
+        return self
+
+
+class SpanTokenizer(MuLawTokenizer):
+    """μ-law on blocks of 1 or 2 samples (alternating): a variable-rate toy with known spans."""
+
+    def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> TokenBatch:
+        full = super().encode(waveforms, lengths)
+        seqs, spans = [], []
+        for i in range(full.batch_size):
+            ids = full.item_tokens(i)
+            pairs, rest = divmod(len(ids), 3)
+            d = torch.tensor([1, 2] * pairs + [1] * rest, dtype=torch.long)
+            starts = torch.cumsum(d, 0) - d
+            seqs.append(ids[starts])
+            spans.append(d)
+        return TokenBatch.from_sequences(seqs, durations=spans)
+
+    def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        seqs, lens = [], []
+        for i in range(batch.batch_size):
+            ids = batch.item_tokens(i)
+            d = batch.item_durations(i)
+            seqs.append(torch.repeat_interleave(ids, d))
+            lens.append(int(d.sum()))
+        expanded = TokenBatch.from_sequences(seqs)
+        return super().decode(expanded)[0], torch.tensor(lens)
+
+
+class NanOnLoudTokenizer(MuLawTokenizer):
+    """Returns NaN for any item whose peak exceeds 0.9: exercises the per-utterance failure path."""
+
+    def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        wavs, lens = super().decode(batch)
+        for i in range(batch.batch_size):
+            if int(batch.item_tokens(i).max()) >= 254:
+                wavs[i] = float("nan")
+        return wavs, lens
+
+
+def broken_factory(**_: object) -> MuLawTokenizer:
+    raise FileNotFoundError("weights not found at /nowhere/model.ckpt")
+
+
+class ToySnr(Metric):
+    """SNR in dB of hypothesis against reference (same rate assumed), truncated to the shorter."""
+
+    info = MetricInfo(id="toy_snr", needs_reference=True, unit="dB", protocol="toy SNR")
+
+    def compute_one(self, item: MetricInput) -> MetricValue:
+        ref, hyp = truncate_to_shorter(item.reference, item.hypothesis)
+        noise = float(np.sum((ref - hyp) ** 2))
+        if noise == 0:
+            return MetricValue.missing("identical signals: SNR is infinite")
+        return MetricValue(10 * math.log10(float(np.sum(ref**2)) / noise))
+
+
+class ToyRms(Metric):
+    """RMS level in dBFS of the hypothesis: reference-free, so it gets a ground-truth row."""
+
+    info = MetricInfo(id="toy_rms", unit="dBFS", protocol="toy RMS")
+
+    def compute_one(self, item: MetricInput) -> MetricValue:
+        rms = float(np.sqrt(np.mean(item.hypothesis.astype(np.float64) ** 2)))
+        return MetricValue(20 * math.log10(rms))
+
+
+def write_tone_set(root, sample_rate: int = 8000, n: int = 6, corrupt: bool = False):
+    """``n`` sine tones of different lengths/levels (+ optional corrupt file) and a manifest."""
+    root.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(n):
+        seconds = 0.5 + 0.25 * i
+        t = np.arange(int(seconds * sample_rate)) / sample_rate
+        amp = 0.2 + 0.1 * (i % 3)
+        wav = (amp * np.sin(2 * np.pi * (220 + 40 * i) * t)).astype(np.float32)
+        sf.write(root / f"tone{i}.wav", wav, sample_rate, subtype="FLOAT")
+        rows.append(Utterance(id=f"tone{i}", path=f"tone{i}.wav", text="a tone",
+                              language="en", duration=len(wav) / sample_rate))
+    if corrupt:
+        (root / "bad.wav").write_bytes(b"RIFF not really a wave file")
+        rows.append(Utterance(id="bad", path="bad.wav", duration=1.0))
+    write_manifest(root / "manifest.jsonl", rows)
+    return root / "manifest.jsonl"
