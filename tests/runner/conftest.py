@@ -6,6 +6,7 @@ import pytest
 from toys import (
     MuLawTokenizer,
     NanOnLoudTokenizer,
+    SlowMuLawTokenizer,
     SpanTokenizer,
     ToyRms,
     ToySnr,
@@ -23,5 +24,6 @@ def toy_registry() -> None:
     registry.register_tokenizer("mulaw_nan", lambda sample_rate=8000:
                                 NanOnLoudTokenizer(sample_rate))
     registry.register_tokenizer("broken", broken_factory)
+    registry.register_tokenizer("mulaw_slow", lambda: SlowMuLawTokenizer())
     registry.register_metric("toy_snr", ToySnr)
     registry.register_metric("toy_rms", ToyRms)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+import time
+from typing import ClassVar
 
 import numpy as np
 import soundfile as sf
 import torch
 
+from bench.audio import resample
 from bench.contract import TokenBatch, TokenizerInfo
 from bench.data.manifest import Utterance, write_manifest
 from bench.metrics.base import Metric, MetricInfo, MetricInput, MetricValue, truncate_to_shorter
@@ -69,12 +72,12 @@ class SpanTokenizer(MuLawTokenizer):
 
 
 class NanOnLoudTokenizer(MuLawTokenizer):
-    """Returns NaN for any item whose peak exceeds 0.9: exercises the per-utterance failure path."""
+    """NaN output for items reaching token 230 (peak ≳ 0.35): a per-utterance failure path."""
 
     def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
         wavs, lens = super().decode(batch)
         for i in range(batch.batch_size):
-            if int(batch.item_tokens(i).max()) >= 254:
+            if int(batch.item_tokens(i).max()) >= 230:
                 wavs[i] = float("nan")
         return wavs, lens
 
@@ -84,12 +87,13 @@ def broken_factory(**_: object) -> MuLawTokenizer:
 
 
 class ToySnr(Metric):
-    """SNR in dB of hypothesis against reference (same rate assumed), truncated to the shorter."""
+    """SNR in dB of hypothesis against reference (at the reference rate), shorter length."""
 
     info = MetricInfo(id="toy_snr", needs_reference=True, unit="dB", protocol="toy SNR")
 
     def compute_one(self, item: MetricInput) -> MetricValue:
-        ref, hyp = truncate_to_shorter(item.reference, item.hypothesis)
+        hyp = resample(item.hypothesis, item.hypothesis_sr, item.reference_sr)
+        ref, hyp = truncate_to_shorter(item.reference, hyp)
         noise = float(np.sum((ref - hyp) ** 2))
         if noise == 0:
             return MetricValue.missing("identical signals: SNR is infinite")
@@ -100,8 +104,10 @@ class ToyRms(Metric):
     """RMS level in dBFS of the hypothesis: reference-free, so it gets a ground-truth row."""
 
     info = MetricInfo(id="toy_rms", unit="dBFS", protocol="toy RMS")
+    calls: ClassVar[int] = 0
 
     def compute_one(self, item: MetricInput) -> MetricValue:
+        ToyRms.calls += 1
         rms = float(np.sqrt(np.mean(item.hypothesis.astype(np.float64) ** 2)))
         return MetricValue(20 * math.log10(rms))
 
@@ -123,3 +129,11 @@ def write_tone_set(root, sample_rate: int = 8000, n: int = 6, corrupt: bool = Fa
         rows.append(Utterance(id="bad", path="bad.wav", duration=1.0))
     write_manifest(root / "manifest.jsonl", rows)
     return root / "manifest.jsonl"
+
+
+class SlowMuLawTokenizer(MuLawTokenizer):
+    """μ-law that sleeps on each encode, so a test can kill the run mid-way."""
+
+    def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> TokenBatch:
+        time.sleep(0.25)
+        return super().encode(waveforms, lengths)
