@@ -42,7 +42,11 @@ class RunData:
 
     @property
     def ok_metrics(self) -> list[dict[str, Any]]:
-        return [m for m in self.metrics if m["status"] == "ok"]
+        """Metrics that ran, in the suite's order."""
+        config = json.loads(self.run["config_json"])
+        order = {spec["id"]: i for i, spec in enumerate(config.get("metrics", []))}
+        ok = [m for m in self.metrics if m["status"] == "ok"]
+        return sorted(ok, key=lambda m: (order.get(m["metric"], len(order)), m["metric"]))
 
     def metric_info(self, metric_id: str) -> dict[str, Any]:
         for m in self.metrics:
