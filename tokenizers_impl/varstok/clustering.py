@@ -218,6 +218,8 @@ class TemporalDensityPeakClustering(nn.Module):
     def starts(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Cluster-start flags [B, T] (see module docstring)."""
         batch, _, frames = x.shape
+        if frames == 0:
+            return torch.zeros(batch, 0, dtype=torch.bool, device=x.device)
         if lengths is None:
             lengths = torch.full((batch,), frames, dtype=torch.long, device=x.device)
         lengths = lengths.to(x.device)

@@ -49,7 +49,9 @@ class ISTFT(nn.Module):
             return y / envelope
         window_sq = window_sq * frame_mask
         envelope = F.fold(window_sq, **kwargs)[:, 0, 0, pad:-pad]
-        real = envelope > 1e-11
+        samples = frame_mask.sum(dim=(1, 2)) * self.hop_length
+        inside = torch.arange(y.shape[-1], device=y.device).view(1, -1) < samples.view(-1, 1)
+        real = inside & (envelope > 1e-11)
         return torch.where(real, y / torch.where(real, envelope, torch.ones_like(envelope)),
                            torch.zeros_like(y))
 

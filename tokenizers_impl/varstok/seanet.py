@@ -6,6 +6,8 @@ per frame = 75 Hz at 24 kHz, 32 base filters, 2-layer LSTM, 512-dim output).
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -61,7 +63,7 @@ class SEANetEncoder(nn.Module):
     ) -> None:
         super().__init__()
         self.ratios = list(reversed(list(ratios)))
-        self.hop_length = int(torch.tensor(self.ratios).prod())
+        self.hop_length = math.prod(self.ratios)
         self.dimension = dimension
         mult = 1
         layers: list[nn.Module] = [SConv1d(channels, n_filters, kernel_size)]

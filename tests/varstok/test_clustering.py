@@ -1,0 +1,106 @@
+"""Vectorised clustering vs the per-frame reference, padding invariance, short inputs, coding."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from .reference_clustering import reference_spans
+from tokenizers_impl.varstok.clustering import ClusteringSettings, TemporalDensityPeakClustering
+from tokenizers_impl.varstok.duration import expand_spans, ids_to_spans, spans_to_ids
+
+
+def _smooth_walk(dim: int, frames: int, generator: torch.Generator) -> torch.Tensor:
+    steps = torch.randn(dim, frames, generator=generator)
+    return steps.cumsum(1) * 0.3 + torch.randn(dim, frames, generator=generator)
+
+
+@pytest.mark.parametrize("variant", ["original", "fixed"])
+def test_matches_per_frame_reference_on_random_inputs(variant: str) -> None:
+    generator = torch.Generator().manual_seed(7)
+    multi_frame_spans = 0
+    for trial in range(25):
+        frames = int(torch.randint(12, 80, (1,), generator=generator))
+        dim = int(torch.randint(4, 24, (1,), generator=generator))
+        max_span = int(torch.randint(1, 7, (1,), generator=generator))
+        k = int(torch.randint(1, 11, (1,), generator=generator))
+        threshold = float(torch.rand(1, generator=generator)) * 0.4 + 0.5
+        x = _smooth_walk(dim, frames, generator)
+        if trial % 4 == 0:
+            x[:, 3:8] = x[:, 3:4]  # identical frames: exercises tie-breaking
+        expected = reference_spans(x, variant, threshold, max_span, k, 0.2)
+        _, spans = TemporalDensityPeakClustering(variant, threshold, max_span, k, 0.2)(x[None])
+        assert spans[0].tolist() == expected, (trial, frames, max_span, k)
+        assert max(expected) <= max_span and sum(expected) == frames
+        multi_frame_spans += sum(s > 1 for s in expected)
+    assert multi_frame_spans > 50  # the cases really merge frames
+
+
+def test_padded_batch_equals_items_alone() -> None:
+    generator = torch.Generator().manual_seed(3)
+    lengths = [40, 23, 57]
+    items = [_smooth_walk(16, n, generator) for n in lengths]
+    batch = torch.zeros(3, 16, max(lengths))
+    for i, item in enumerate(items):
+        batch[i, :, : item.shape[1]] = item
+    clustering = TemporalDensityPeakClustering("fixed")
+    pooled, spans = clustering(batch, torch.tensor(lengths))
+    for i, item in enumerate(items):
+        alone_pooled, alone_spans = clustering(item[None])
+        count = alone_spans.shape[1]
+        assert torch.equal(spans[i, :count], alone_spans[0])
+        assert int(spans[i, count:].abs().sum()) == 0
+        torch.testing.assert_close(pooled[i, :, :count], alone_pooled[0], rtol=0, atol=0)
+        assert float(pooled[i, :, count:].abs().sum()) == 0.0
+
+
+@pytest.mark.parametrize("frames", [0, 1, 2, 5, 10])
+def test_short_inputs_do_not_crash(frames: int) -> None:
+    generator = torch.Generator().manual_seed(frames)
+    x = _smooth_walk(8, frames, generator)[None] if frames else torch.zeros(1, 8, 0)
+    pooled, spans = TemporalDensityPeakClustering("original", k=10)(x)
+    assert int(spans.sum()) == frames
+    assert spans.shape[1] == int((spans > 0).sum())
+    assert pooled.shape == (1, 8, spans.shape[1])
+    if frames == 1:
+        assert spans.tolist() == [[1]]
+    if frames >= 2:
+        # same as the reference when k is reduced to the neighbours that exist
+        assert spans[0].tolist() == reference_spans(x[0], "original", 0.7, 4, frames - 1, 0.2)
+
+
+def test_short_item_in_batch_keeps_long_item_exact() -> None:
+    generator = torch.Generator().manual_seed(11)
+    long_item, short_item = _smooth_walk(8, 30, generator), _smooth_walk(8, 4, generator)
+    batch = torch.zeros(2, 8, 30)
+    batch[0], batch[1, :, :4] = long_item, short_item
+    _, spans = TemporalDensityPeakClustering("fixed")(batch, torch.tensor([30, 4]))
+    assert spans[0, : int((spans[0] > 0).sum())].tolist() == reference_spans(
+        long_item, "fixed", 0.7, 4, 10, 0.2)
+    assert int(spans[1].sum()) == 4
+
+
+def test_settings_are_validated_and_switchable() -> None:
+    with pytest.raises(ValueError, match="clustering must be one of"):
+        ClusteringSettings("buggy")
+    clustering = TemporalDensityPeakClustering()
+    clustering.configure(variant="fixed", threshold=0.8)
+    assert clustering.settings == ClusteringSettings("fixed", 0.8, 4, 10, 0.2)
+
+
+def test_implicit_duration_coding_round_trip() -> None:
+    codes = torch.tensor([[5, 4095, 0, -1]])
+    spans = torch.tensor([[1, 4, 2, 0]])
+    ids = spans_to_ids(codes, spans, 4096)
+    assert ids.tolist() == [[5, 4095 + 3 * 4096, 4096, -1]]
+    back_codes, back_spans = ids_to_spans(ids, 4096)
+    assert back_codes.tolist() == codes.tolist() and back_spans.tolist() == spans.tolist()
+    assert int(ids.max()) < 4 * 4096
+
+
+def test_length_regulator_repeats_by_span() -> None:
+    feats = torch.arange(6.0).view(1, 2, 3).repeat(2, 1, 1)
+    out, frames = expand_spans(feats, torch.tensor([[1, 2, 3], [2, 1, 0]]))
+    assert frames.tolist() == [6, 3]
+    assert out[0, 0].tolist() == [0, 1, 1, 2, 2, 2]
+    assert out[1, 1].tolist() == [3, 3, 4, 0, 0, 0]
