@@ -137,3 +137,18 @@ class SlowMuLawTokenizer(MuLawTokenizer):
     def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> TokenBatch:
         time.sleep(0.25)
         return super().encode(waveforms, lengths)
+
+
+def register_toys() -> None:
+    """Register the toy tokenizers and metrics under the names the tests' suites use."""
+    from bench import registry
+
+    registry.register_tokenizer("mulaw", lambda sample_rate=8000, trained=True:
+                                MuLawTokenizer(sample_rate, trained))
+    registry.register_tokenizer("mulaw_spans", lambda sample_rate=8000: SpanTokenizer(sample_rate))
+    registry.register_tokenizer("mulaw_nan", lambda sample_rate=8000:
+                                NanOnLoudTokenizer(sample_rate))
+    registry.register_tokenizer("mulaw_slow", lambda: SlowMuLawTokenizer())
+    registry.register_tokenizer("broken", broken_factory)
+    registry.register_metric("toy_snr", ToySnr)
+    registry.register_metric("toy_rms", ToyRms)
