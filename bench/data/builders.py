@@ -71,7 +71,8 @@ def build_folder(
     """Every audio file under ``audio_dir``; the id is its relative path without extension.
 
     ``transcripts`` (optional) is a folder of ``<id>.txt`` files laid out like the audio, a
-    JSONL file of ``{"id", "text"}`` rows, or a text file of ``<id><TAB or space><text>`` lines.
+    JSONL file of ``{"id", "text"}`` rows, a ``.json`` object ``{id: text}``, or a text file of
+    ``<id><TAB or space><text>`` lines.
     Utterances without a transcript get ``text=None``; transcript ids without audio are an error.
     """
     folder = Path(audio_dir)
@@ -94,7 +95,7 @@ def build_folder(
 
 
 def read_transcripts(source: Path, ids: Iterable[str]) -> dict[str, str]:
-    """{id: text} from a folder of ``<id>.txt``, a JSONL file or an ``id text`` list."""
+    """{id: text} from a folder of ``<id>.txt``, JSONL rows, a JSON object or ``id text`` lines."""
     if source.is_dir():
         found = {}
         for utt_id in ids:
@@ -104,6 +105,8 @@ def read_transcripts(source: Path, ids: Iterable[str]) -> dict[str, str]:
         return found
     if not source.is_file():
         raise DatasetError(f"transcripts {source} not found")
+    if source.suffix == ".json":
+        return _json_mapping(source)
     texts: dict[str, str] = {}
     lines = source.read_text(encoding="utf-8").splitlines()
     for lineno, line in enumerate(lines, 1):
@@ -124,6 +127,16 @@ def read_transcripts(source: Path, ids: Iterable[str]) -> dict[str, str]:
             raise DatasetError(f"{source}:{lineno}: transcript id {utt_id!r} given twice")
         texts[utt_id] = text.strip()
     return texts
+
+
+def _json_mapping(source: Path) -> dict[str, str]:
+    try:
+        mapping = json.loads(source.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as err:
+        raise DatasetError(f"{source}: not valid JSON: {err}") from err
+    if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+        raise DatasetError(f"{source}: expected a JSON object {{id: text}}")
+    return {str(k): " ".join(v.split()) for k, v in mapping.items() if v.strip()}
 
 
 def _subset_folder(root: Path, subset: str, corpus: str) -> Path:

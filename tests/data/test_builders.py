@@ -89,6 +89,10 @@ def test_folder_with_transcript_formats(tmp_path: Path) -> None:
     jsonl.write_text(json.dumps({"id": "c", "text": "ciao"}) + "\n", encoding="utf-8")
     rows = read_manifest(build_folder(audio, tmp_path / "m.jsonl", jsonl))
     assert {r.id: r.text for r in rows} == {"a": None, "c": "ciao", "sub/b": None}
+    mapping = tmp_path / "texts.json"
+    mapping.write_text(json.dumps({"a": "hi", "sub/b": "ho"}), encoding="utf-8")
+    rows = read_manifest(build_folder(audio, tmp_path / "m.jsonl", mapping))
+    assert {r.id: r.text for r in rows} == {"a": "hi", "c": None, "sub/b": "ho"}
     sidecars = tmp_path / "txt"
     (sidecars / "sub").mkdir(parents=True)
     (sidecars / "sub" / "b.txt").write_text("  spaced \n out ", encoding="utf-8")
