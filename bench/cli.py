@@ -111,14 +111,12 @@ def _parser() -> argparse.ArgumentParser:
 def _cmd_run(args: argparse.Namespace, _rest: list[str]) -> int:
     from bench.suite import load_suite
 
-    overrides: dict[str, Any] = {}
     suite = load_suite(args.suite)
     if args.workers is not None:
         from dataclasses import replace
 
         suite = replace(suite, batch=replace(suite.batch, workers=args.workers))
-    store_path = Path(args.store) if args.store else suite.resolve(suite.store)
-    del overrides
+    store_path = Path(args.store) if args.store else suite.output_path(suite.store)
     return _run_and_report(suite, store_path, args.resume, args.no_progress, args.no_report,
                            Path(args.out) if args.out else None)
 
@@ -140,7 +138,7 @@ def _run_and_report(suite: Any, store_path: Path, resume: bool, no_progress: boo
         return 0
     with Store(store_path) as store:
         files = write_report(store, summary.run_id, out_dir=out,
-                             report_root=Path(suite.resolve(suite.report_dir)))
+                             report_root=suite.output_path(suite.report_dir))
     print(f"report: {files.index_html}")
     return 0
 
@@ -172,20 +170,19 @@ def _cmd_score(args: argparse.Namespace, _rest: list[str]) -> int:
 
 
 def _print_score_table(result: dict[str, Any]) -> None:
-    """Best-effort short table: metric -> mean / n found in the result's summary section."""
-    summary = result.get("summary") or result.get("metrics") or {}
-    if not isinstance(summary, dict) or not summary:
-        print(json.dumps(result, indent=2, default=str)[:2000])
-        return
-    print(f"{'metric':<24} {'mean':>10} {'n':>5}")
+    """metric | mean | n | excluded, then unmatched files and skipped metrics."""
+    summary = result.get("metrics") or {}
+    print(f"{'metric':<24} {'mean':>10} {'n':>5} {'excluded':>9}")
     for metric, stats in summary.items():
-        if isinstance(stats, dict):
-            mean = stats.get("mean")
-            n = stats.get("n", stats.get("count", ""))
-        else:
-            mean, n = stats, ""
-        shown = f"{mean:.4f}" if isinstance(mean, float) and math.isfinite(mean) else str(mean)
-        print(f"{metric:<24} {shown:>10} {n!s:>5}")
+        mean = stats.get("mean")
+        shown = f"{mean:.4f}" if isinstance(mean, float) and math.isfinite(mean) else "—"
+        print(f"{metric:<24} {shown:>10} {stats.get('n', 0):>5} {stats.get('excluded', 0):>9}")
+    unmatched = result.get("unmatched") or {}
+    for side, names in unmatched.items():
+        if names:
+            print(f"{side.replace('_', ' ')}: {len(names)} file(s), e.g. {names[0]}")
+    for metric, reason in (result.get("skipped_metrics") or {}).items():
+        print(f"skipped metric {metric}: {reason}")
 
 
 def _cmd_demo(args: argparse.Namespace, _rest: list[str]) -> int:

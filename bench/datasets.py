@@ -19,7 +19,7 @@ def manifest_for(spec: DatasetSpec, suite: Suite) -> Path:
         if not path.exists():
             raise FileNotFoundError(f"dataset {spec.name!r}: manifest {path} not found")
         return path
-    cache = suite.resolve(suite.cache_dir)
+    cache = suite.output_path(suite.cache_dir)
     if spec.synth is not None:
         from bench.data.synth import build_synthetic_set
 

@@ -85,7 +85,7 @@ def run_suite(suite: Suite, store_path: Path | str | None = None, resume: bool =
               progress: bool = True, stop_after_batches: int | None = None,
               log: Callable[[str], None] = print) -> RunSummary:
     """Run (or with ``resume`` continue) a suite; returns what was done and skipped."""
-    store = Store(store_path or suite.resolve(suite.store))
+    store = Store(store_path or suite.output_path(suite.store))
     try:
         return _Run(suite, store, progress, stop_after_batches, log).execute(resume)
     finally:

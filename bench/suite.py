@@ -1,5 +1,9 @@
 """Benchmark suites: one YAML file naming datasets, tokenizer variants and metrics.
 
+Input paths (manifests, audio folders) are relative to the YAML's folder; output paths (store,
+report_dir, cache_dir) are relative to the current folder, so packaged suites write nothing
+into the installed package.
+
 A variant (VARSTok original vs fixed clustering, a threshold, a checkpoint) is a named entry here,
 never a code edit. ``load_suite`` validates the whole file and reports every problem at once::
 
@@ -86,7 +90,7 @@ class BatchSettings:
 
 @dataclass(frozen=True)
 class Suite:
-    """A validated suite. Relative paths are resolved against ``base_dir`` (the YAML's folder)."""
+    """A validated suite; ``base_dir`` is the YAML's folder (for relative input paths)."""
 
     name: str
     datasets: tuple[DatasetSpec, ...]
@@ -100,9 +104,14 @@ class Suite:
     base_dir: str = "."
 
     def resolve(self, path: str | Path) -> Path:
-        """``path`` as given when absolute, else relative to the suite's folder."""
+        """An input path (manifest, audio folder): absolute, or relative to the suite's folder."""
         p = Path(path).expanduser()
         return p if p.is_absolute() else Path(self.base_dir) / p
+
+    @staticmethod
+    def output_path(path: str | Path) -> Path:
+        """An output path (store, reports, cache): absolute, or relative to the current folder."""
+        return Path(path).expanduser()
 
     def to_dict(self) -> dict[str, Any]:
         """Everything that determines results (``base_dir`` excluded), for hashing and storage."""
@@ -111,8 +120,12 @@ class Suite:
         return data
 
     def config_hash(self) -> str:
-        """sha256 of the canonical JSON of the suite, short form."""
-        text = json.dumps(self.to_dict(), sort_keys=True, default=str)
+        """Short sha256 of what determines results (output paths and worker count left out)."""
+        data = self.to_dict()
+        for key in ("store", "report_dir", "cache_dir"):
+            data.pop(key)
+        data["batch"].pop("workers")
+        text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 

@@ -1,0 +1,93 @@
+"""The ``tokbench`` command line, in-process: run → report rebuild, score, list, errors."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parent / "runner"))
+
+from toys import register_toys, write_tone_set
+
+from bench.cli import main
+
+
+@pytest.fixture(autouse=True, scope="module")
+def toys() -> None:
+    register_toys()
+
+
+def test_run_then_report_rebuild(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    manifest = write_tone_set(tmp_path / "data", n=3)
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(f"""
+name: clitoy
+datasets: [{{name: tones, manifest: {manifest}}}]
+variants:
+  - {{name: mulaw8k, family: mulaw}}
+  - {{name: gone, family: broken}}
+metrics: [toy_snr]
+batch: {{workers: 0}}
+""")
+    store = tmp_path / "s.sqlite"
+    rc = main(["run", str(suite), "--store", str(store), "--out", str(tmp_path / "rep"),
+               "--no-progress"])
+    out = capsys.readouterr().out
+    assert rc == 0
+    assert "skipped variant gone: FileNotFoundError" in out
+    first = (tmp_path / "rep" / "tones.csv").read_bytes()
+    assert b"mulaw8k" in first
+
+    assert main(["report", "clitoy", "--store", str(store), "--out", str(tmp_path / "rep2")]) == 0
+    assert (tmp_path / "rep2" / "tones.csv").read_bytes() == first
+    assert main(["report", "1", "--store", str(store), "--out", str(tmp_path / "rep3")]) == 0
+    assert (tmp_path / "rep3" / "tones.csv").read_bytes() == first
+
+    # --resume of a complete run starts a new run (nothing to continue) and reports it.
+    assert main(["run", str(suite), "--store", str(store), "--resume", "--no-report",
+                 "--no-progress"]) == 0
+    assert "starting a new run" in capsys.readouterr().out
+
+
+def test_errors_are_messages_not_tracebacks(tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\ndatasets: []\n")
+    assert main(["run", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "datasets: must be a non-empty list" in err and "variants: required" in err
+    assert main(["report", "nope", "--store", str(tmp_path / "none.sqlite")]) == 1
+    assert "not found" in capsys.readouterr().err
+    assert main(["train", "no_such_family"]) == 1
+    assert "no training entry" in capsys.readouterr().err
+
+
+def test_score_writes_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    ref, hyp = tmp_path / "ref", tmp_path / "hyp"
+    ref.mkdir()
+    hyp.mkdir()
+    rng = np.random.default_rng(0)
+    for i in range(2):
+        clean = (0.1 * rng.standard_normal(16000)).astype(np.float32)
+        sf.write(ref / f"u{i}.wav", clean, 16000)
+        sf.write(hyp / f"u{i}.wav", clean + 0.01 * rng.standard_normal(16000).astype(np.float32),
+                 16000)
+    out = tmp_path / "scores.json"
+    assert main(["score", str(ref), str(hyp), "--metrics", "si_sdr", "--json", str(out)]) == 0
+    result = json.loads(out.read_text())
+    assert result["metrics"]["si_sdr"]["n"] == 2
+    assert result["metrics"]["si_sdr"]["mean"] == pytest.approx(20.0, abs=0.5)  # 10× amplitude
+    assert "si_sdr" in capsys.readouterr().out
+
+
+def test_list_shows_registered_names(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["list", "--no-build"]) == 0
+    out = capsys.readouterr().out
+    assert "tokenizers:" in out and "metrics:" in out
+    assert "mulaw" in out and "varstok" in out
+    assert "pesq_wb" in out and "available" in out
