@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from .reference_clustering import reference_spans
 from tokenizers_impl.varstok.clustering import ClusteringSettings, TemporalDensityPeakClustering
 from tokenizers_impl.varstok.duration import expand_spans, ids_to_spans, spans_to_ids
+
+from .reference_clustering import reference_spans
 
 
 def _smooth_walk(dim: int, frames: int, generator: torch.Generator) -> torch.Tensor:

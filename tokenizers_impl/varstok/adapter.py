@@ -1,0 +1,144 @@
+"""tokbench adapter for VARSTok: ``build(**settings) -> Tokenizer``.
+
+Tokens are the implicit-duration ids ``code + (span - 1) * 4096`` (vocabulary ``4096 * max_span``);
+``TokenBatch.durations`` holds each token's span in 75 Hz frames. Settings (from a suite variant):
+``config`` (YAML; default: ``config.yaml`` beside the checkpoint), ``checkpoint`` (file, folder or
+hub id ``owner/name[:file]``; default: the shipped tiny model in ``pretrained/varstok_tiny``),
+``clustering`` (original/fixed), ``threshold``, ``max_span``, ``k``, ``beta``, ``name``,
+``device``, ``trained`` (None = infer from the checkpoint's ``global_step``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bench.contract import TokenBatch, TokenizerInfo
+from tokenizers_impl.varstok.checkpoint import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, resolve_file
+from tokenizers_impl.varstok.model import VARSTok
+
+PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
+SAMPLE_RATE = 24000
+FRAME_RATE = 75.0
+
+
+def resolve_model_files(
+    config: str | Path | None, checkpoint: str | Path | None, default_dir: Path
+) -> tuple[Path, Path, bool]:
+    """(config file, checkpoint file, shipped default?) with a clear error when absent."""
+    shipped = checkpoint is None
+    if shipped:
+        ckpt_file = default_dir / DEFAULT_CHECKPOINT
+        cfg_file = Path(config) if config is not None else default_dir / DEFAULT_CONFIG
+        missing = [str(p) for p in (cfg_file, ckpt_file) if not p.is_file()]
+        if missing:
+            raise FileNotFoundError(
+                f"no checkpoint given and the default tiny model is missing ({', '.join(missing)}). "
+                f"Put the trained model's LightningCLI YAML at {default_dir / DEFAULT_CONFIG} and "
+                f"its Lightning checkpoint at {default_dir / DEFAULT_CHECKPOINT}, or pass "
+                f"checkpoint=<file|folder|owner/name[:file]> and config=<yaml>.")
+        return cfg_file, ckpt_file, True
+    ckpt_file = resolve_file(checkpoint, DEFAULT_CHECKPOINT, "checkpoint")
+    if config is None:
+        config = Path(str(checkpoint)) if Path(str(checkpoint)).is_dir() else ckpt_file.parent
+    cfg_file = resolve_file(config, DEFAULT_CONFIG, "config")
+    return cfg_file, ckpt_file, False
+
+
+def checkpoint_was_trained(path: Path) -> bool:
+    """False for checkpoints that record ``global_step == 0`` (random/parity weights)."""
+    raw = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    step = raw.get("global_step") if isinstance(raw, dict) else None
+    return step is None or int(step) > 0
+
+
+def check_waveforms(waveforms: torch.Tensor, lengths: torch.Tensor, min_samples: int) -> None:
+    """Reject inputs the codec cannot meaningfully encode, with a reason."""
+    if waveforms.dim() != 2:
+        raise ValueError(f"waveforms must be [B, T] mono, got shape {tuple(waveforms.shape)}")
+    if lengths.shape != (waveforms.shape[0],):
+        raise ValueError(f"lengths must be [B]={waveforms.shape[0]}, got {tuple(lengths.shape)}")
+    if not waveforms.is_floating_point():
+        raise ValueError(f"waveforms must be floating point, got {waveforms.dtype}")
+    if bool((lengths < min_samples).any()) or bool((lengths > waveforms.shape[1]).any()):
+        raise ValueError(f"every length must be in [{min_samples}, {waveforms.shape[1]}], got "
+                         f"{lengths.tolist()}")
+    if not bool(torch.isfinite(waveforms).all()):
+        raise ValueError("waveforms contain NaN or inf")
+
+
+class VarstokTokenizer:
+    """VARSTok behind the tokbench ``Tokenizer`` protocol."""
+
+    sample_rate = SAMPLE_RATE
+    frame_rate = FRAME_RATE
+
+    def __init__(self, model: VARSTok, name: str, info: TokenizerInfo, bandwidth_id: int = 0):
+        self.model = model
+        self.name = name
+        self.info = info
+        self.bandwidth_id = bandwidth_id
+        settings = model.clustering
+        assert settings is not None
+        self.vocab_size = model.bins * settings.max_span
+        self.device = torch.device("cpu")
+
+    def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> TokenBatch:
+        check_waveforms(waveforms, lengths, min_samples=1)
+        wav = waveforms.to(self.device, torch.float32)
+        _, ids, spans = self.model.encode_infer(wav, self.bandwidth_id, lengths.to(self.device))
+        tokens = ids[0].cpu().long()
+        spans = spans.cpu().long()
+        return TokenBatch(tokens=tokens, lengths=(spans > 0).sum(dim=1), durations=spans)
+
+    def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        tokens = batch.tokens.to(self.device)
+        positions = torch.arange(tokens.shape[1], device=self.device).view(1, -1)
+        real = positions < batch.lengths.to(self.device).view(-1, 1)
+        if bool((tokens[real] < 0).any()) or bool((tokens[real] >= self.vocab_size).any()):
+            raise ValueError(f"token ids must be in [0, {self.vocab_size})")
+        ids = torch.where(real, tokens, torch.full_like(tokens, -1))
+        features, spans = self.model.codes_to_features(ids)
+        if batch.durations is not None and not torch.equal(
+                spans.cpu(), torch.where(real.cpu(), batch.durations, 0)):
+            raise ValueError("durations disagree with the spans coded in the token ids")
+        audio, audio_lengths = self.model.decode_with_lengths(features, spans, self.bandwidth_id)
+        return audio.cpu(), audio_lengths.cpu()
+
+    def to(self, device: torch.device | str) -> VarstokTokenizer:
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        return self
+
+
+def build(
+    config: str | Path | None = None,
+    checkpoint: str | Path | None = None,
+    clustering: str = "original",
+    threshold: float = 0.7,
+    max_span: int = 4,
+    k: int = 10,
+    beta: float = 0.2,
+    name: str | None = None,
+    device: str = "cpu",
+    trained: bool | None = None,
+    bandwidth_id: int = 0,
+    **unknown: Any,
+) -> VarstokTokenizer:
+    """Build the VARSTok tokenizer from suite settings (see module docstring)."""
+    if unknown:
+        raise TypeError(f"unknown VARSTok settings: {sorted(unknown)}")
+    cfg_file, ckpt_file, shipped = resolve_model_files(
+        config, checkpoint, PRETRAINED_DIR / "varstok_tiny")
+    model = VARSTok.from_pretrained(cfg_file, ckpt_file, clustering=clustering,
+                                   threshold=threshold, max_span=max_span, k=k, beta=beta)
+    is_trained = checkpoint_was_trained(ckpt_file) if trained is None else bool(trained)
+    notes = f"clustering={clustering} threshold={threshold} max_span={max_span} k={k} beta={beta}"
+    if shipped:
+        notes += "; shipped tiny model"
+    info = TokenizerInfo(family="varstok", checkpoint=str(checkpoint or ckpt_file),
+                         trained=is_trained, notes=notes)
+    label = name or f"varstok-{clustering}-t{threshold}"
+    return VarstokTokenizer(model, label, info, bandwidth_id).to(device)
