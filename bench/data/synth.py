@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import random
 import zlib
 from dataclasses import asdict, dataclass
@@ -110,7 +111,7 @@ def build_synthetic_set(
         )
         audio = _to_float(samples, native_rate, sample_rate, item)
         rel = f"{AUDIO_DIR}/{item.id}.wav"
-        sf.write(str(out_dir / rel), audio, sample_rate, subtype="PCM_16", format="WAV")
+        _write_wav_atomically(out_dir / rel, audio, sample_rate)
         hashes[rel] = _sha256(out_dir / rel)
         rows.append(
             Utterance(
@@ -139,10 +140,19 @@ def build_synthetic_set(
         "fingerprint": fingerprint,
         "files": hashes | {MANIFEST_NAME: _sha256(manifest_path)},
     }
-    (out_dir / INFO_NAME).write_text(
+    info_tmp = out_dir / f".{INFO_NAME}.{os.getpid()}.tmp"
+    info_tmp.write_text(
         json.dumps(info, ensure_ascii=False, indent=2, sort_keys=True) + "\n", encoding="utf-8"
     )
+    os.replace(info_tmp, out_dir / INFO_NAME)  # written last: marks the set complete
     return manifest_path
+
+
+def _write_wav_atomically(path: Path, audio: np.ndarray, sample_rate: int) -> None:
+    """Write beside ``path`` and rename, so a concurrent reader never sees half a file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    sf.write(str(tmp), audio, sample_rate, subtype="PCM_16", format="WAV")
+    os.replace(tmp, path)
 
 
 def _to_float(
