@@ -183,6 +183,7 @@ class _Run:
             if tokenizer is None:
                 continue
             self._run_variant(dataset, root, ordered, seconds, variant, tokenizer)
+            self._corpus(dataset, variant, tokenizer)
 
     def _tokenizer(self, variant: VariantSpec) -> Tokenizer | None:
         cache = self.__dict__.setdefault("_tokenizers", {})
@@ -294,6 +295,47 @@ class _Run:
             self._flush(pending.pop(0))
         bar.close()
 
+    def _corpus(self, dataset: str, variant: VariantSpec, tok: Tokenizer) -> None:
+        """Corpus summaries of token metrics (total tokens / total seconds, codebook
+        perplexity), rebuilt from the store so that resumed runs get them too."""
+        metrics = [m for m in self.pool_metrics + self.inline_metrics
+                   if m.metric.info.needs_tokens]
+        if not metrics:
+            return
+        rows = self.store.ok_utterances(self.run_id, dataset, variant.name)
+        streams = self.store.token_streams(self.run_id, dataset, variant.name)
+        items: list[MetricInput] = []
+        unstored = 0
+        for row in rows:
+            tokens, spans = streams.get(row["utterance"], (None, None))
+            if tokens is None:
+                unstored += 1
+                continue
+            source_sr = int(json.loads(row["decisions"])["source_sr"])
+            samples = round(float(row["seconds"]) * source_sr)
+            items.append(MetricInput(
+                utt_id=row["utterance"], reference=_duration_only(samples),
+                reference_sr=source_sr, tokens=tokens, durations=spans,
+                vocab_size=int(tok.vocab_size), frame_rate=float(tok.frame_rate),
+                side_bits=float(row["side_bits"] or 0.0)))
+        out: dict[tuple[str, str], tuple[float | None, str | None]] = {}
+        for m in metrics:
+            if unstored:
+                out[(m.id, "corpus")] = (None, f"{unstored} token streams not stored "
+                                               "(batch.store_tokens: false)")
+                continue
+            stored = self.store.metric_values(self.run_id, dataset, variant.name, m.id)
+            values = [MetricValue(*stored[i.utt_id]) if i.utt_id in stored
+                      else MetricValue.missing("no stored value") for i in items]
+            try:
+                summaries = m.metric.corpus(items, values)
+            except Exception as err:
+                out[(m.id, "corpus")] = (None, f"corpus() raised {type(err).__name__}: {err}")
+                continue
+            for key, value in summaries.items():
+                out[(m.id, key)] = (value.value, value.reason)
+        self.store.write_corpus(self.run_id, dataset, variant.name, out)
+
     def _tokenize_batch(self, dataset: str, root: Path, batch: list[Utterance],
                         variant: VariantSpec, tok: Tokenizer, metrics: list[LoadedMetric]
                         ) -> tuple[list[UtteranceRecord], list[MetricInput]]:
@@ -394,6 +436,12 @@ def _try_load_metric(spec: MetricSpec) -> tuple[Metric | None, str | None]:
     except Exception as err:
         reason = f"availability check failed: {type(err).__name__}: {err}"
     return (None, reason) if reason else (metric, None)
+
+
+def _duration_only(samples: int) -> np.ndarray:
+    """A zero-stride stand-in for reference audio that carries only its length: corpus token
+    statistics need the input duration, never the samples."""
+    return np.broadcast_to(np.zeros(1, dtype=np.float32), (samples,))
 
 
 def _picklable(obj: object) -> bool:

@@ -96,6 +96,16 @@ CREATE TABLE IF NOT EXISTS token_streams (
     durations BLOB,
     UNIQUE (run_id, dataset, variant, utterance)
 );
+CREATE TABLE IF NOT EXISTS corpus_results (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    dataset TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    metric TEXT NOT NULL,
+    key TEXT NOT NULL,
+    value REAL,
+    reason TEXT,
+    UNIQUE (run_id, dataset, variant, metric, key)
+);
 CREATE TABLE IF NOT EXISTS reference_cache (
     audio_hash TEXT NOT NULL,
     metric TEXT NOT NULL,
@@ -275,6 +285,37 @@ class Store:
                          None if r.tokens is None else pack_ids(r.tokens),
                          None if r.durations is None else pack_ids(r.durations)))
 
+    def ok_utterances(self, run_id: int, dataset: str, variant: str) -> list[dict[str, Any]]:
+        """Successful utterance rows of one dataset and variant, in utterance order."""
+        cur = self.conn.execute(
+            "SELECT * FROM utterances WHERE run_id=? AND dataset=? AND variant=? AND status='ok' "
+            "ORDER BY utterance", (run_id, dataset, variant))
+        cols = [d[0] for d in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+    def metric_values(self, run_id: int, dataset: str, variant: str, metric: str
+                      ) -> dict[str, tuple[float | None, str | None]]:
+        rows = self.conn.execute(
+            "SELECT utterance, value, reason FROM results WHERE run_id=? AND dataset=? AND "
+            "variant=? AND metric=?", (run_id, dataset, variant, metric))
+        return {u: (v, r) for u, v, r in rows}
+
+    def write_corpus(self, run_id: int, dataset: str, variant: str,
+                     values: dict[tuple[str, str], tuple[float | None, str | None]]) -> None:
+        """Corpus-level summaries {(metric, key): (value, reason)}; recomputed ones replace."""
+        with self.transaction() as c:
+            for (metric, key), (value, reason) in values.items():
+                c.execute("INSERT OR REPLACE INTO corpus_results VALUES (?,?,?,?,?,?,?)",
+                          (run_id, dataset, variant, metric, key, value, reason))
+
+    def token_streams(self, run_id: int, dataset: str, variant: str
+                      ) -> dict[str, tuple[np.ndarray | None, np.ndarray | None]]:
+        """{utterance: (tokens, durations)} as stored for one dataset and variant."""
+        rows = self.conn.execute(
+            "SELECT utterance, tokens, durations FROM token_streams WHERE run_id=? AND "
+            "dataset=? AND variant=?", (run_id, dataset, variant))
+        return {u: (unpack_ids(t), unpack_ids(d)) for u, t, d in rows}
+
     # -- reference-side cache -----------------------------------------------------------------
     def cached_reference(self, audio_hash: str, metric: str, version: str,
                          settings_hash: str) -> tuple[float | None, str | None] | None:
@@ -293,7 +334,8 @@ class Store:
     # -- reading back -------------------------------------------------------------------------
     def table(self, name: str, run_id: int) -> list[dict[str, Any]]:
         """All rows of a per-run table as dicts."""
-        if name not in ("datasets", "variants", "metrics", "utterances", "results"):
+        if name not in ("datasets", "variants", "metrics", "utterances", "results",
+                        "corpus_results"):
             raise ValueError(f"unknown table {name!r}")
         cur = self.conn.execute(f"SELECT * FROM {name} WHERE run_id=?", (run_id,))
         cols = [d[0] for d in cur.description]

@@ -78,14 +78,15 @@ class BatchSettings:
     max_seconds: total padded audio seconds per batch (long files get smaller batches)
     workers:     processes for CPU metrics (0 = compute inline in the main process)
     device:      auto (CUDA when available), cpu or cuda
-    store_tokens: keep the compressed token ids in the store (spans are always kept)
+    store_tokens: keep the compressed token ids in the store (spans are always kept); needed
+                  for corpus-level token statistics (codebook perplexity, corpus entropy)
     """
 
     max_items: int = 8
     max_seconds: float = 120.0
     workers: int = 2
     device: str = "auto"
-    store_tokens: bool = False
+    store_tokens: bool = True
 
 
 @dataclass(frozen=True)

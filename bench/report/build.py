@@ -11,6 +11,7 @@ from bench.report import plots
 from bench.report.html import render_html
 from bench.report.tables import (
     RunData,
+    corpus_table,
     display_table,
     failure_table,
     footnotes,
@@ -73,8 +74,15 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         (out / f"{dataset}.md").write_text(to_markdown(table) + "\n", "utf-8")
         (out / f"{dataset}.tex").write_text(table.to_latex(index=False, escape=True), "utf-8")
         figures = _figures(data, dataset, summary, out / "plots")
-        sections.append((dataset, table, figures))
+        corpus = corpus_table(data, dataset)
+        corpus_shown = corpus.round(4) if not corpus.empty else corpus
+        if not corpus.empty:
+            corpus.to_csv(out / f"{dataset}_corpus.csv", index=False, float_format="%.6g")
+        sections.append((dataset, table, corpus_shown, figures))
         md += [f"## {dataset}", "", to_markdown(table), ""]
+        if not corpus.empty:
+            md += ["Corpus level (totals over utterances, not means):", "",
+                   to_markdown(corpus_shown), ""]
         md += [f"![{f.stem}](plots/{f.name})" for f in figures] + [""]
     md += ["## Notes", ""] + [f"{i}. {n}" for i, n in enumerate(notes, 1)] + [""]
     failures = failure_table(data)

@@ -38,6 +38,7 @@ class RunData:
     metrics: list[dict[str, Any]]
     utterances: pd.DataFrame
     results: pd.DataFrame
+    corpus: pd.DataFrame = field(default_factory=pd.DataFrame)
     spans: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
 
     @property
@@ -80,6 +81,9 @@ def load_run(store: Store, run_id: int) -> RunData:
         metrics=store.table("metrics", run_id),
         utterances=utts.sort_values(["dataset", "variant", "utterance"], kind="stable"),
         results=results.sort_values(["dataset", "variant", "utterance", "metric"], kind="stable"),
+        corpus=pd.DataFrame(store.table("corpus_results", run_id),
+                            columns=["run_id", "dataset", "variant", "metric", "key", "value",
+                                     "reason"]),
         spans={k: np.concatenate(v) for k, v in spans.items()},
     )
 
@@ -145,6 +149,31 @@ def summary_table(data: RunData, dataset: str) -> pd.DataFrame:
             excluded = int(len(m_res) - n) if len(m_res) else 0
             row.update({f"{metric}_mean": mean, f"{metric}_ci95": half, f"{metric}_n": n,
                         f"{metric}_excluded": excluded})
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def corpus_table(data: RunData, dataset: str) -> pd.DataFrame:
+    """Corpus-level values per variant: total tokens / total seconds (the VARSTok paper's
+    average rate), bitrates likewise, and the token metrics' own corpus summaries."""
+    rates = rate_values(data.utterances[data.utterances["dataset"] == dataset])
+    corpus = data.corpus[data.corpus["dataset"] == dataset]
+    rows: list[dict[str, Any]] = []
+    for variant in variant_order(data):
+        v = rates[rates["variant"] == variant]
+        if v.empty:
+            continue
+        seconds = float(v["seconds"].sum())
+        tokens_per_s = float(v["n_tokens"].sum()) / seconds
+        token_kbps = float((v["n_tokens"] * v["bits_per_token"]).sum()) / seconds / 1000
+        side_kbps = float(v["side_bits"].fillna(0.0).sum()) / seconds / 1000
+        row: dict[str, Any] = {"variant": data.label(variant), "utterances": len(v),
+                               "seconds": seconds, "corpus_tokens_per_s": tokens_per_s,
+                               "corpus_token_kbps": token_kbps, "corpus_side_kbps": side_kbps,
+                               "corpus_total_kbps": token_kbps + side_kbps}
+        for rec in corpus[corpus["variant"] == variant].itertuples(index=False):
+            name = rec.metric if rec.key == "corpus" else f"{rec.metric}.{rec.key}"
+            row[name] = rec.value if rec.value is not None else math.nan
         rows.append(row)
     return pd.DataFrame(rows)
 

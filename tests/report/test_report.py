@@ -34,7 +34,8 @@ def toy_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, int]:
                                                               "sample_rate": 16000}},
             {"name": "missing", "family": "broken"},
         ],
-        "metrics": ["toy_snr", "toy_rms", "not_a_metric"],
+        "metrics": ["toy_snr", "toy_rms", "not_a_metric", "tokens_per_s", "mean_span",
+                    "codebook_usage"],
         "batch": {"workers": 0, "max_items": 4},
         "store": str(tmp / "store.sqlite"),
     }, base_dir=tmp)
@@ -69,6 +70,17 @@ def test_tables_hold_stored_values(toy_run: tuple[Path, int]) -> None:
     assert by_variant.loc["ground truth", "toy_rms_n"] == 5
     assert by_variant.loc["ground truth", "toy_snr_n"] == 0
     assert math.isnan(by_variant.loc["ground truth", "tokens_per_s_mean"])
+
+    corpus = pd.read_csv(files.out_dir / "tones_corpus.csv").set_index("variant")
+    assert corpus.loc["mulaw8k", "corpus_tokens_per_s"] == 8000.0
+    assert corpus.loc["fresh (untrained weights)", "corpus_total_kbps"] == 128.0
+    # The registered rate metric's own corpus value agrees with the store-derived total.
+    assert corpus.loc["spans", "tokens_per_s"] == pytest.approx(
+        corpus.loc["spans", "corpus_tokens_per_s"], rel=1e-5)
+    assert corpus.loc["spans", "corpus_tokens_per_s"] < 8000 * 2 / 3 + 1
+    # Spans alternate 1, 2: total frames / total tokens is 1.5 up to each utterance's tail.
+    assert corpus.loc["spans", "mean_span"] == pytest.approx(1.5, abs=0.01)
+    assert math.isnan(corpus.loc["mulaw8k", "mean_span"])  # fixed rate: missing, not 1
 
     md = (files.out_dir / "tones.md").read_text()
     assert "| fresh (untrained weights) |" in md

@@ -111,7 +111,8 @@ def test_end_to_end_values_failures_and_skips(tmp_path: Path, tones: Path) -> No
 
 def test_resume_after_interruption_has_no_gaps_or_duplicates(tmp_path: Path, tones: Path) -> None:
     variants = [{"name": "mulaw8k", "family": "mulaw"}, {"name": "spans", "family": "mulaw_spans"}]
-    suite = make_suite(tmp_path, tones, variants, max_items=2)
+    metrics = ("toy_snr", "toy_rms", "tokens_per_s")
+    suite = make_suite(tmp_path, tones, variants, metrics=metrics, max_items=2)
     with pytest.raises(RunInterrupted):
         run_suite(suite, progress=False, stop_after_batches=5, log=lambda _: None)
     store = tmp_path / "store.sqlite"
@@ -125,17 +126,22 @@ def test_resume_after_interruption_has_no_gaps_or_duplicates(tmp_path: Path, ton
     utts = rows(store, "SELECT dataset, variant, utterance FROM utterances")
     assert len(utts) == len(set(utts)) == 3 * (N_TONES + 1)
     results = rows(store, "SELECT variant, utterance, metric FROM results")
-    # 2 variants × 7 utterances × 2 metrics + ground truth 7 × 1 reference-free metric
-    assert len(results) == len(set(results)) == 2 * 7 * 2 + 7
+    # 2 variants × 7 utterances × 3 metrics + ground truth 7 × 1 reference-free metric
+    assert len(results) == len(set(results)) == 2 * 7 * 3 + 7
 
     # The resumed run's values equal a clean run's.
     clean_dir = tmp_path / "clean"
     clean_dir.mkdir()
-    clean = make_suite(clean_dir, tones, variants, max_items=2)
+    clean = make_suite(clean_dir, tones, variants, metrics=metrics, max_items=2)
     run_suite(clean, progress=False, log=lambda _: None)
     sql = ("SELECT variant, utterance, metric, value, reason FROM results "
            "ORDER BY variant, utterance, metric")
     assert rows(store, sql) == rows(clean_dir / "store.sqlite", sql)
+    # Corpus summaries are rebuilt from the store, so the resumed run has them in full.
+    corpus_sql = "SELECT variant, metric, key, value FROM corpus_results ORDER BY 1, 2, 3"
+    corpus = rows(store, corpus_sql)
+    assert corpus == rows(clean_dir / "store.sqlite", corpus_sql)
+    assert ("mulaw8k", "tokens_per_s", "corpus", 8000.0) in corpus
 
 
 def test_reference_values_are_cached_across_runs(tmp_path: Path, tones: Path) -> None:
