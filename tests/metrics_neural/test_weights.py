@@ -73,7 +73,7 @@ def test_order_explicit_then_env_then_weights_dir(no_model_caches: Path,
 def test_env_var_overrides_packaged_weights(no_model_caches: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TOKBENCH_DNSMOS_DIR", str(no_model_caches))
-    with pytest.raises(WeightsNotFound, match="TOKBENCH_DNSMOS_DIR=.*not usable"):
+    with pytest.raises(WeightsNotFound, match=r"TOKBENCH_DNSMOS_DIR=.*not usable"):
         resolve(DNSMOS)
 
 
@@ -81,7 +81,7 @@ def test_incomplete_folder_is_rejected(no_model_caches: Path) -> None:
     folder = no_model_caches / "ecapa"
     folder.mkdir()
     (folder / "hyperparams.yaml").write_text("x")
-    with pytest.raises(WeightsNotFound, match="embedding_model.ckpt"):
+    with pytest.raises(WeightsNotFound, match=r"embedding_model\.ckpt"):
         resolve(ECAPA, folder)
     (folder / "embedding_model.ckpt").write_bytes(b"x")
     assert resolve(ECAPA, folder).path == folder
