@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from tokenizers_impl.plutok import Plutok
 
@@ -17,6 +18,16 @@ GOLDEN_SEED = 1234
 def build_golden(root: Path, **kwargs) -> Plutok:
     return Plutok(root, root / "vqvae" / "model.pth", root / "tokenizer" / "tokenizer.json",
                   "cpu", **kwargs)
+
+
+@pytest.fixture(autouse=True)
+def single_thread():
+    """One intra-op thread: on the shared 2-core runner, 2 threads run these small convs up to
+    30x slower (oversubscription). Restored after each test."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 @pytest.fixture(scope="session")

@@ -43,7 +43,7 @@ def test_tiny_training_run_loads_back(plutok_golden, tmp_path):
         assert np.abs(z_p - np.load(plutok_golden / f"{case}.z_p.npy")).max() < 2e-4
 
     torch.manual_seed(0)
-    losses = train_vqvae(emb, tmp_path / "vq", num_codes=32, steps=40, batch=4, crop=32,
+    losses = train_vqvae(emb, tmp_path / "vq", num_codes=32, steps=25, batch=2, crop=32,
                          lr=1e-3, log_every=0)
     assert np.mean(losses[-5:]) < 0.8 * np.mean(losses[:5])
     texts = sorted((tmp_path / "vq" / IDS_DIR).glob("*.txt"))
