@@ -53,51 +53,53 @@ class ClusteringSettings:
 
 
 def similarity(x_t: torch.Tensor) -> torch.Tensor:
-    """[B, T, D] -> [B, T, T] cosine similarity mapped to [0, 1]."""
+    """[B, T, D] -> [B, T, T] cosine similarity mapped to [0, 1] as ``(cos + 1) / 2``.
+
+    Computed as ``0.5 * cos + 0.5`` inside one batched GEMM: scaling by 0.5 is exact, so the
+    values are bit-identical to ``(matmul + 1) / 2`` while saving two passes over [T, T].
+    """
     x_n = F.normalize(x_t, dim=-1)
-    return (torch.matmul(x_n, x_n.transpose(1, 2)) + 1) / 2
+    ones = torch.ones(1, 1, 1, dtype=x_n.dtype, device=x_n.device).expand(
+        x_n.shape[0], x_n.shape[1], x_n.shape[1])
+    return torch.baddbmm(ones, x_n, x_n.transpose(1, 2), beta=0.5, alpha=0.5)
 
 
 def seed_scores(
     sim: torch.Tensor, valid: torch.Tensor, lengths: torch.Tensor, settings: ClusteringSettings
 ) -> torch.Tensor:
-    """rho * delta per frame [B, T] (padding frames get -inf)."""
-    batch, frames, _ = sim.shape
+    """rho * delta per frame [B, T] (padding frames get -inf).
+
+    ``fixed`` uses distances ``1 - sim``; since ``x -> 1 - x`` is monotone also in floating
+    point, min/max distances are taken as ``1 - max/min similarity`` (same values, fewer passes).
+    """
+    frames = sim.shape[1]
+    padded = not bool(valid.all())
     valid_j = valid.unsqueeze(1)
     k = settings.k
     width = min(k + 1, frames)
-    top = sim.masked_fill(~valid_j, float("-inf")).topk(width, dim=-1).values[:, :, 1:]
-    full_mean = top.mean(dim=-1) if width == k + 1 else torch.zeros_like(sim[..., 0])
-    # short items: mean over the n - 1 neighbours that exist
-    n_neigh = (lengths - 1).clamp(min=0).clamp(max=k).view(-1, 1, 1)
-    pos = torch.arange(width - 1, device=sim.device).view(1, 1, -1)
-    use = pos < n_neigh
-    short_mean = torch.where(use, top, torch.zeros_like(top)).sum(-1) / n_neigh.clamp(min=1).view(
-        -1, 1).to(sim.dtype)
-    knn_mean = torch.where((lengths >= k + 1).view(-1, 1), full_mean, short_mean)
-    rho = torch.exp(-knn_mean) if settings.variant == "original" else torch.exp(knn_mean)
-    higher = (rho.unsqueeze(1) > rho.unsqueeze(2)) & valid_j
-    no_higher = ~higher.any(dim=2)
-    base = sim if settings.variant == "original" else 1 - sim
-    delta = base.masked_fill(~higher, float("inf")).min(dim=2).values
-    widest = base.masked_fill(~valid_j, float("-inf")).max(dim=2).values
-    delta = torch.where(no_higher, widest, delta)
+    ranked = torch.where(valid_j, sim, float("-inf")) if padded else sim
+    top = ranked.topk(width, dim=-1).values[:, :, 1:]
+    knn_mean = top.mean(dim=-1) if width == k + 1 else torch.zeros_like(sim[..., 0])
+    short = lengths < k + 1
+    if bool(short.any()):  # mean over the n - 1 neighbours that exist
+        n_neigh = (lengths - 1).clamp(min=0, max=k).view(-1, 1, 1)
+        use = torch.arange(width - 1, device=sim.device).view(1, 1, -1) < n_neigh
+        short_mean = torch.where(use, top, 0.0).sum(-1) / n_neigh.clamp(min=1).view(-1, 1).to(
+            sim.dtype)
+        knn_mean = torch.where(short.view(-1, 1), short_mean, knn_mean)
+    original = settings.variant == "original"
+    rho = torch.exp(-knn_mean) if original else torch.exp(knn_mean)
+    higher = rho.unsqueeze(1) > rho.unsqueeze(2)
+    if padded:
+        higher &= valid_j
+    if original:  # smallest similarity to a denser frame, else largest similarity overall
+        delta = torch.where(higher, sim, float("inf")).amin(dim=2)
+        widest = (torch.where(valid_j, sim, float("-inf")) if padded else sim).amax(dim=2)
+    else:  # smallest distance to a denser frame, else largest distance overall
+        delta = 1 - torch.where(higher, sim, float("-inf")).amax(dim=2)
+        widest = 1 - (torch.where(valid_j, sim, float("inf")) if padded else sim).amin(dim=2)
+    delta = torch.where(torch.isinf(delta), widest, delta)
     return (rho * delta).masked_fill(~valid, float("-inf"))
-
-
-def _shift(x: torch.Tensor, offset: int, fill: float | bool) -> torch.Tensor:
-    """y[:, t] = x[:, t + offset] (``fill`` outside)."""
-    if offset == 0:
-        return x
-    frames = x.shape[1]
-    out = torch.full_like(x, fill)
-    if abs(offset) >= frames:
-        return out
-    if offset > 0:
-        out[:, : frames - offset] = x[:, offset:]
-    else:
-        out[:, -offset:] = x[:, : frames + offset]
-    return out
 
 
 def _band_ok(
@@ -123,58 +125,74 @@ def _band_ok(
     return torch.stack(fwd, dim=-1), torch.stack(bwd, dim=-1)
 
 
+def _static_reach(ok: torch.Tensor) -> torch.Tensor:
+    """Consecutive True flags from d = 1 (how far a seed could grow ignoring other spans)."""
+    if ok.shape[-1] == 0:
+        return torch.zeros(ok.shape[:2], dtype=torch.long, device=ok.device)
+    return torch.cumprod(ok.long(), dim=-1).sum(dim=-1)
+
+
 def greedy_spans(
     s: torch.Tensor, ok_fwd: torch.Tensor, ok_bwd: torch.Tensor, valid: torch.Tensor,
     max_span: int, check_every: int = 4,
 ) -> torch.Tensor:
-    """Cluster-start flags [B, T] of the greedy seed growth, computed in parallel rounds."""
+    """Cluster-start flags [B, T] of the greedy seed growth, computed in parallel rounds.
+
+    Seed i can only touch frames in ``[i - reach_left[i], i + reach_right[i]]`` (its growth
+    ignoring other spans). A free frame is processed in a round when no free frame of higher
+    priority has an overlapping interval; such frames touch disjoint frames, so processing them
+    together gives exactly the sequential result.
+    """
     batch, frames = s.shape
     device = s.device
+    reach = max_span - 1
     order = torch.sort(s, dim=1, descending=True, stable=True).indices
     rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(frames, device=device).expand(batch, -1))
-    rank_f = rank.to(torch.float64)
-    big = float(frames + 1)
-    window = 2 * (max_span - 1)
-    reach = max_span - 1
+    rank.scatter_(1, order, torch.arange(frames, device=device).expand(batch, -1).contiguous())
+    big = frames + 1
+    right = _static_reach(ok_fwd)
+    left = _static_reach(ok_bwd)
+    pos = torch.arange(frames, device=device).view(1, -1).expand(batch, -1)
+    lo, hi = pos - left, pos + right
+    window = 2 * reach
+    offsets = torch.arange(-window, window + 1, device=device)
+    neighbour = pos.unsqueeze(-1) + offsets.view(1, 1, -1)  # [B, T, 2W+1]
+    inside = (neighbour >= 0) & (neighbour < frames)
+    nb = neighbour.clamp(0, frames - 1)
+    conflict = inside & (torch.gather(lo, 1, nb.view(batch, -1)).view_as(nb) <= hi.unsqueeze(-1))
+    conflict &= lo.unsqueeze(-1) <= torch.gather(hi, 1, nb.view(batch, -1)).view_as(nb)
+    nb_flat = nb.reshape(batch, -1)
     assigned = ~valid
-    starts = torch.zeros_like(valid)
+    starts = torch.zeros(batch, frames + 1, dtype=torch.bool, device=device)
+    none_left = torch.full_like(pos, -1)
+    none_right = torch.full_like(pos, frames)
     rounds = 0
     while True:
         for _ in range(check_every):
             free = ~assigned
-            rank_free = torch.where(free, rank_f, torch.full_like(rank_f, big))
-            if window > 0:
-                local_min = -F.max_pool1d(
-                    -rank_free.unsqueeze(1), 2 * window + 1, stride=1, padding=window
-                ).squeeze(1)
-            else:
-                local_min = rank_free
-            ready = free & (local_min == rank_free)
-            # forward growth length f, then backward growth with the remaining budget
-            grow_f = torch.zeros(batch, frames, dtype=torch.long, device=device)
-            alive = ready.clone()
-            for d in range(1, reach + 1):
-                alive = alive & ok_fwd[..., d - 1] & ~_shift(assigned, d, True)
-                grow_f = grow_f + alive.long()
-            grow_b = torch.zeros_like(grow_f)
-            alive = ready.clone()
-            for d in range(1, reach + 1):
-                alive = alive & ok_bwd[..., d - 1] & ~_shift(assigned, -d, True) & (grow_f + d <= reach)
-                grow_b = grow_b + alive.long()
-            new = ready.clone()
-            for d in range(1, reach + 1):
-                new |= _shift(ready & (grow_f >= d), -d, False)
-                new |= _shift(ready & (grow_b >= d), d, False)
-            first = ready & (grow_b == 0)
-            for d in range(1, reach + 1):
-                first |= _shift(ready & (grow_b == d), d, False)
-            assigned = assigned | new
-            starts = starts | first
+            rank_free = torch.where(free, rank, big)
+            around = torch.gather(rank_free, 1, nb_flat).view_as(nb)
+            around = torch.where(conflict, around, big)
+            ready = free & (around.amin(dim=-1) == rank_free)
+            # nearest assigned frame on each side bounds the growth
+            prev_taken = torch.cummax(torch.where(assigned, pos, none_left), dim=1).values
+            next_taken = torch.flip(torch.cummin(
+                torch.flip(torch.where(assigned, pos, none_right), [1]), dim=1).values, [1])
+            grow_f = torch.minimum(right, next_taken - pos - 1).clamp(min=0)
+            grow_b = torch.minimum(torch.minimum(left, pos - prev_taken - 1), reach - grow_f)
+            grow_b = grow_b.clamp(min=0)
+            first = torch.where(ready, pos - grow_b, frames)
+            last = torch.where(ready, pos + grow_f + 1, frames)
+            edges = torch.zeros(batch, frames + 1, dtype=torch.long, device=device)
+            edges.scatter_add_(1, first, ready.long())
+            edges.scatter_add_(1, last, -ready.long())
+            covered = torch.cumsum(edges, dim=1)[:, :frames] > 0
+            assigned = assigned | covered
+            starts.scatter_(1, first, ready | starts.gather(1, first))
             rounds += 1
         if bool(assigned.all()) or rounds > frames + check_every:
             break
-    return starts
+    return starts[:, :frames]
 
 
 def pool_spans(
