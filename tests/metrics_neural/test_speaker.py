@@ -95,3 +95,54 @@ def test_speaker_metrics_name_their_models_and_reject_bad_input(no_model_caches:
     assert [v.reason for v in values] == ["no reference audio",
                                           "hypothesis audio contains NaN or Inf",
                                           "audio shorter than 0.1 s"]
+
+
+TINY_ECAPA_YAML = """\
+n_mels: 20
+compute_features: !new:speechbrain.lobes.features.Fbank
+    n_mels: !ref <n_mels>
+mean_var_norm: !new:speechbrain.processing.features.InputNormalization
+    norm_type: sentence
+    std_norm: False
+embedding_model: !new:speechbrain.lobes.models.ECAPA_TDNN.ECAPA_TDNN
+    input_size: !ref <n_mels>
+    channels: [16, 16, 16, 16, 48]
+    kernel_sizes: [5, 3, 3, 3, 1]
+    dilations: [1, 2, 3, 4, 1]
+    attention_channels: 8
+    lin_neurons: 12
+classifier: !new:speechbrain.lobes.models.ECAPA_TDNN.Classifier
+    input_size: 12
+    out_neurons: 3
+modules:
+    compute_features: !ref <compute_features>
+    mean_var_norm: !ref <mean_var_norm>
+    embedding_model: !ref <embedding_model>
+    classifier: !ref <classifier>
+pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
+    loadables:
+        embedding_model: !ref <embedding_model>
+"""
+
+
+def test_ecapa_path_from_local_folder(tmp_path: Path) -> None:
+    """A tiny random ECAPA in the spkrec-ecapa-voxceleb folder layout loads offline, in place."""
+    import torch
+    from speechbrain.lobes.models.ECAPA_TDNN import ECAPA_TDNN
+
+    torch.manual_seed(0)
+    (tmp_path / "hyperparams.yaml").write_text(TINY_ECAPA_YAML)
+    model = ECAPA_TDNN(20, channels=[16, 16, 16, 16, 48], kernel_sizes=[5, 3, 3, 3, 1],
+                       dilations=[1, 2, 3, 4, 1], attention_channels=8, lin_neurons=12)
+    torch.save(model.state_dict(), tmp_path / "embedding_model.ckpt")
+    metric = EcapaSimilarity(model_dir=str(tmp_path), batch_size=4)
+    assert metric.unavailable_reason() is None
+    rng = np.random.default_rng(0)
+    a, b = (rng.standard_normal(n).astype(np.float32) * 0.1 for n in (8000, 12000))
+    values = metric.compute([pair(a, a), pair(a, b)])
+    assert values[0].value == pytest.approx(1.0, abs=1e-5)
+    assert -1.0 <= values[1].value < 1.0 - 1e-6
+    alone = EcapaSimilarity(model_dir=str(tmp_path), batch_size=1).compute([pair(a, b)])[0]
+    assert alone.value == pytest.approx(values[1].value, abs=1e-6)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["embedding_model.ckpt",
+                                                          "hyperparams.yaml"]
