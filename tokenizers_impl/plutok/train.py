@@ -115,14 +115,37 @@ def train_vqvae(emb_dir: Path, out_dir: Path, num_codes: int = 200, steps: int =
         opt.step()
         losses.append(float(loss.detach()))
         if log_every and (step % log_every == 0 or step == steps - 1):
-            print(f"step {step:5d} loss {float(loss):.4f} recon {float(recon_loss):.4f} "
-                  f"vq {float(vq_loss):.4f} codes used {ids.unique().numel()}/{num_codes} "
+            print(f"step {step:5d} loss {losses[-1]:.4f} recon {recon_loss.item():.4f} "
+                  f"vq {vq_loss.item():.4f} codes used {ids.unique().numel()}/{num_codes} "
                   f"({time.time() - start:.0f}s)", flush=True)
     model.eval()
     out_dir.mkdir(parents=True, exist_ok=True)
     torch.save(model.state_dict(), out_dir / "model.pth")
+    (out_dir / "eval.json").write_text(json.dumps(evaluate_vqvae(model, latents), indent=1))
     write_id_strings(model, emb_dir, out_dir / IDS_DIR)
     return losses
+
+
+@torch.no_grad()
+def evaluate_vqvae(model: VQVAE, latents: list[np.ndarray]) -> dict[str, float]:
+    """Eval-mode reconstruction of whole latents: MSE vs the latent variance, code usage and
+    perplexity of the ids."""
+    model.eval()
+    err, var, frames = 0.0, 0.0, 0
+    counts = torch.zeros(model.num_codes)
+    for lat in latents:
+        x = torch.from_numpy(lat)[None]
+        ids = model.predict(x)
+        recon = model.decode(ids)[..., : x.shape[-1]]
+        err += float(((recon - x) ** 2).sum())
+        var += float(((x - x.mean(dim=-1, keepdim=True)) ** 2).sum())
+        frames += x.shape[-1] * x.shape[1]
+        counts += torch.bincount(ids.reshape(-1), minlength=model.num_codes).float()
+    probs = counts / counts.sum()
+    nz = probs[probs > 0]
+    return {"recon_mse": err / frames, "latent_variance": var / frames,
+            "codes_used": int((counts > 0).sum()),
+            "perplexity": float(torch.exp(-(nz * nz.log()).sum()))}
 
 
 @torch.no_grad()
@@ -227,7 +250,10 @@ def train_all(args: argparse.Namespace) -> Path:
     card = {
         "recipe": {k: str(v) for k, v in vars(args).items()},
         "latents": n,
-        "vqvae_loss_first_last": [losses[0], losses[-1]],
+        "vqvae_loss_first_last_50_steps_mean": [float(np.mean(losses[:50])),
+                                                float(np.mean(losses[-50:]))],
+        "vqvae_eval_on_training_latents": json.loads(
+            (work / "vqvae" / "eval.json").read_text()),
         "converter_trained": converter_trained,
         "summary": "VQ-VAE and BPE trained by tokbench on the given converter"
         + ("" if converter_trained else "; the converter weights are RANDOM (golden parity "
