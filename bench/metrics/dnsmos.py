@@ -29,11 +29,12 @@ PROTOCOL = "DNSMOS (non-personalised), 16 kHz, 9.01 s windows hopped 1 s, mean o
 _SCORES: dict[tuple[str, str], dict[str, float]] = {}
 
 
-def _load_sessions(folder: Path) -> tuple[object, object]:
+def _load_sessions(folder: Path, threads: int = 0) -> tuple[object, object]:
+    """Both onnx sessions on CPU; ``threads`` 0 lets onnxruntime choose."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
-    options.intra_op_num_threads = 1
+    options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     providers = ["CPUExecutionProvider"]
     primary = ort.InferenceSession(str(folder / "sig_bak_ovr.onnx"), options, providers=providers)
@@ -81,9 +82,11 @@ class _DnsmosBase(Metric):
 
     score_key: ClassVar[str]
 
-    def __init__(self, model_dir: str | None = None, batch_size: int = 16) -> None:
+    def __init__(self, model_dir: str | None = None, batch_size: int = 16,
+                 threads: int = 0) -> None:
         self.model_dir = model_dir
         self.batch_size = int(batch_size)
+        self.threads = int(threads)
 
     def unavailable_reason(self) -> str | None:
         try:
@@ -116,7 +119,8 @@ class _DnsmosBase(Metric):
         return [value for value in results if value is not None]
 
     def _score(self, folder: Path, todo: dict[str, np.ndarray]) -> None:
-        primary, p808 = cached_model(("dnsmos", str(folder)), lambda: _load_sessions(folder))
+        primary, p808 = cached_model(("dnsmos", str(folder), self.threads),
+                                     lambda: _load_sessions(folder, self.threads))
         owners: list[str] = []
         segments: list[np.ndarray] = []
         for digest, audio in todo.items():
