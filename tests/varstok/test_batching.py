@@ -10,13 +10,13 @@ import torch
 
 from tokenizers_impl.varstok.model import VARSTok
 
-CUTS = (16000 + 123, 26000 + 7, 36000)  # samples kept from three utterances (not multiples of 320)
+CUTS = (12000 + 123, 19000 + 7, 26000)  # samples kept from three utterances (not multiples of 320)
 
 
 @pytest.fixture(scope="module")
 def speech(libritts_demo: Path) -> list[torch.Tensor]:
     files = sorted((libritts_demo / "gt").glob("*.wav"))[:3]
-    return [torch.from_numpy(sf.read(f, dtype="float32")[0][:n]) for f, n in zip(files, CUTS)]
+    return [torch.from_numpy(sf.read(f, dtype="float32")[0][:n]) for f, n in zip(files, CUTS, strict=True)]
 
 
 def _pad(items: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
@@ -27,7 +27,7 @@ def _pad(items: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
     return batch, lengths
 
 
-@pytest.mark.parametrize("variant", ["original", "fixed"])
+@pytest.mark.parametrize("variant", ["fixed"])
 def test_batched_equals_one_at_a_time(golden_model: VARSTok, speech: list, variant: str) -> None:
     golden_model.set_clustering(variant)
     batch, lengths = _pad(speech)

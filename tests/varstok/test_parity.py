@@ -10,6 +10,7 @@ import pytest
 import torch
 
 from tokenizers_impl.varstok.clustering import TemporalDensityPeakClustering
+from tokenizers_impl.varstok.duration import spans_to_ids
 from tokenizers_impl.varstok.model import VARSTok
 
 AUDIO_CASES = ("chirp_2s", "bursts_0p9s")
@@ -25,32 +26,25 @@ def manifest(varstok_golden: Path) -> dict:
     return json.loads((varstok_golden / "manifest.json").read_text())
 
 
-@pytest.mark.parametrize("case", AUDIO_CASES)
-def test_encoder_output_matches(golden_model: VARSTok, varstok_golden: Path, case: str) -> None:
-    wav = torch.from_numpy(_load(varstok_golden, f"{case}.input.npy"))[None]
-    with torch.inference_mode():
-        emb, frames = golden_model.feature_extractor.encode_frames(wav)
-    expected = _load(varstok_golden, f"{case}.encoder_out.npy")
-    assert emb.shape == expected.shape
-    assert int(frames[0]) == expected.shape[-1]
-    np.testing.assert_allclose(emb.numpy(), expected, rtol=1e-4, atol=1e-5)
-
-
 @pytest.mark.parametrize("variant", VARIANTS)
 @pytest.mark.parametrize("case", AUDIO_CASES)
-def test_tokens_features_audio_match(
+def test_encoder_tokens_features_audio_match(
     golden_model: VARSTok, varstok_golden: Path, manifest: dict, case: str, variant: str
 ) -> None:
     golden_model.set_clustering(variant)
     wav = torch.from_numpy(_load(varstok_golden, f"{case}.input.npy"))[None]
-    features, ids, spans = golden_model.encode_infer(wav, torch.tensor([0]))
-    expected_spans = _load(varstok_golden, f"{case}.{variant}.cluster_lengths.npy")
-    expected_ids = _load(varstok_golden, f"{case}.{variant}.codes.npy")
+    with torch.inference_mode():
+        encoded = golden_model.feature_extractor(wav, torch.tensor([0]))
+    np.testing.assert_allclose(
+        encoded.encoder_out.numpy(), _load(varstok_golden, f"{case}.encoder_out.npy"),
+        rtol=1e-4, atol=1e-5)
+    spans, features = encoded.spans, encoded.quantized
+    ids = spans_to_ids(encoded.codes, spans.unsqueeze(0), golden_model.bins)
     info = manifest["cases"][case]["variants"][variant]
-    assert spans.shape[1] == info["num_tokens"]
-    assert int(spans.sum()) == info["num_frames"]
-    np.testing.assert_array_equal(spans.numpy(), expected_spans)
-    np.testing.assert_array_equal(ids.numpy(), expected_ids)
+    assert spans.shape[1] == info["num_tokens"] and int(spans.sum()) == info["num_frames"]
+    np.testing.assert_array_equal(
+        spans.numpy(), _load(varstok_golden, f"{case}.{variant}.cluster_lengths.npy"))
+    np.testing.assert_array_equal(ids.numpy(), _load(varstok_golden, f"{case}.{variant}.codes.npy"))
     np.testing.assert_allclose(
         features.numpy(), _load(varstok_golden, f"{case}.{variant}.features.npy"),
         rtol=1e-4, atol=1e-5)
@@ -62,16 +56,20 @@ def test_tokens_features_audio_match(
         from_codes.numpy(), _load(varstok_golden, f"{case}.{variant}.audio_from_codes.npy"),
         rtol=0, atol=1e-4)
     torch.testing.assert_close(from_codes, audio, rtol=0, atol=0)
+    golden_model.set_clustering("original")
 
 
-def test_variants_really_differ(golden_model: VARSTok, varstok_golden: Path) -> None:
-    wav = torch.from_numpy(_load(varstok_golden, "chirp_2s.input.npy"))[None]
-    golden_model.set_clustering("original")
-    _, _, spans_original = golden_model.encode_infer(wav, 0)
-    golden_model.set_clustering("fixed")
-    _, _, spans_fixed = golden_model.encode_infer(wav, 0)
-    golden_model.set_clustering("original")
-    assert spans_original.shape != spans_fixed.shape or not torch.equal(spans_original, spans_fixed)
+def test_encode_infer_official_convention(golden_model: VARSTok, varstok_golden: Path) -> None:
+    wav = torch.from_numpy(_load(varstok_golden, "bursts_0p9s.input.npy"))[None]
+    features, ids, spans = golden_model.encode_infer(wav, torch.tensor([0]))
+    assert ids.shape == (1, 1, 21) and spans.shape == (1, 21) and features.shape == (1, 512, 21)
+    np.testing.assert_array_equal(ids.numpy(), _load(varstok_golden, "bursts_0p9s.original.codes.npy"))
+
+
+def test_golden_variants_differ(varstok_golden: Path) -> None:
+    a = _load(varstok_golden, "chirp_2s.original.cluster_lengths.npy")
+    b = _load(varstok_golden, "chirp_2s.fixed.cluster_lengths.npy")
+    assert a.shape != b.shape or not (a == b).all()
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
