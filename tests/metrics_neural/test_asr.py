@@ -86,3 +86,31 @@ def test_whisper_normaliser_and_character_units() -> None:
     assert metric.unit_for("zh") == "char" and metric.unit_for("en") == "word"
     edits = count_edits("你好世界", "你们世界", "char")
     assert (edits.edits, edits.length) == (1, 4)
+
+
+@pytest.mark.slow
+def test_openai_whisper_backend_from_local_checkpoint(tmp_path, monkeypatch) -> None:
+    """A tiny random Whisper saved as ``<name>.pt`` loads offline (weights_only) and decodes a
+    padded batch exactly as clip by clip."""
+    import torch
+    from whisper.model import ModelDimensions, Whisper
+
+    from bench.metrics.models.asr import AsrChoice, WhisperTranscriber
+
+    torch.manual_seed(0)
+    dims = ModelDimensions(n_mels=80, n_audio_ctx=1500, n_audio_state=32, n_audio_head=2,
+                           n_audio_layer=1, n_vocab=51865, n_text_ctx=448, n_text_state=32,
+                           n_text_head=2, n_text_layer=1)
+    path = tmp_path / "tiny-random.pt"
+    torch.save({"dims": dims.__dict__, "model_state_dict": Whisper(dims).state_dict()}, path)
+    monkeypatch.setattr(asr, "BEAM_SIZE", 1)  # a random model rambles; keep decoding short
+    choice = AsrChoice("openai-whisper", "tiny-random", weights=str(path))
+    rng = np.random.default_rng(0)
+    clips = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (8000, 16000)]
+    together = WhisperTranscriber(choice, device="cpu", batch_size=2).transcribe(clips,
+                                                                                 ["en", "en"])
+    asr._TRANSCRIPTS.clear()
+    alone = [WhisperTranscriber(choice, device="cpu", batch_size=1).transcribe([c], ["en"])[0]
+             for c in clips]
+    assert together == alone
+    assert not choice.english_only
