@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 import yaml
 
 from bench.data.manifest import Utterance, write_manifest
@@ -48,6 +49,16 @@ TINY_MODEL: dict[str, Any] = {
         },
     },
 }
+
+
+@pytest.fixture(autouse=True)
+def single_thread() -> Any:
+    """One intra-op thread: on a shared 2-core box two OpenMP threads slow these small
+    training steps down several-fold (spin-waiting when oversubscribed)."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
 
 
 def sine_clip(freq: float, seconds: float, seed: int) -> np.ndarray:
