@@ -15,6 +15,7 @@ from tokenizers_impl.varstok import VARSTok
 from tokenizers_impl.varstok.train import cli
 from tokenizers_impl.varstok.train.checkpoint import export_shipped
 from tokenizers_impl.varstok.train.config import inference_config, load_config
+from tokenizers_impl.varstok.train.evaluate import evaluate
 from tokenizers_impl.varstok.train.module import CodecGanModule
 from tokenizers_impl.varstok.train.run import (
     build_module,
@@ -170,3 +171,9 @@ def test_cli_trains_with_lightning_and_exports(tmp_path: Path, sine_manifest: Pa
     model = VARSTok.from_pretrained(ship / "config.yaml", ship / "model.ckpt")
     wav = torch.from_numpy(sine_clip(200.0, 0.5, 0))[None]
     assert torch.isfinite(model(wav, 0)).all()
+
+    fixed_rate = evaluate(ship, sine_manifest, "none")
+    assert fixed_rate["tokens_per_s"] == 75.0  # every clip is a whole number of 320-sample hops
+    assert fixed_rate["clips"] == 4 and fixed_rate["mel_l1"] > 0
+    variable = evaluate(ship, sine_manifest, "original")
+    assert 75.0 / 4 <= variable["tokens_per_s"] < 75.0  # spans of 1..4 frames

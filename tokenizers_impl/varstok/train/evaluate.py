@@ -23,26 +23,29 @@ from bench.metrics.mel_l1 import MelL1
 from bench.metrics.pesq_wb import PesqWideband
 from bench.metrics.stoi import Stoi
 from tokenizers_impl.varstok.model import VARSTok
+from tokenizers_impl.wavtokenizer.model import WavTokenizer
 
 SAMPLE_RATE = 24000
 
 
 def load_model(folder: Path, clustering: str) -> VARSTok:
-    """``clustering`` none = fixed-rate WavTokenizer tokens (the clustering step is removed)."""
-    model = VARSTok.from_pretrained(folder / "config.yaml", folder / "model.ckpt",
-                                    clustering="original" if clustering == "none" else clustering)
+    """``clustering`` none = the fixed-rate ``WavTokenizer`` class (one token per frame)."""
+    config, ckpt = folder / "config.yaml", folder / "model.ckpt"
     if clustering == "none":
-        model.feature_extractor.cluster = None
-    return model.eval()
+        return WavTokenizer.from_pretrained(config, ckpt).eval()
+    return VARSTok.from_pretrained(config, ckpt, clustering=clustering).eval()
 
 
 def reconstruct(model: VARSTok, audio: np.ndarray) -> tuple[np.ndarray, int]:
     """Encode + decode one clip; returns (audio trimmed to the input length, token count)."""
     wav = torch.from_numpy(audio).unsqueeze(0)
     with torch.inference_mode():
-        features, _, spans = model.encode_infer(wav, 0)
-        out = model.decode(features, spans, 0)
-    tokens = int((spans > 0).sum())
+        if isinstance(model, WavTokenizer):
+            features, codes = model.encode_infer(wav, 0)
+            out, tokens = model.decode(features, 0), int((codes >= 0).sum())
+        else:
+            features, _, spans = model.encode_infer(wav, 0)
+            out, tokens = model.decode(features, spans, 0), int((spans > 0).sum())
     return out[0, : audio.shape[0]].numpy().astype(np.float32), tokens
 
 
