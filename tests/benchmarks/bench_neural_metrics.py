@@ -3,6 +3,7 @@ second) over LibriTTS demo utterances, model loading excluded, process caches cl
 
 Usage: python tests/benchmarks/bench_neural_metrics.py [--n 4] [--seconds 3] [--metrics ...]
 UTMOS has no weights here: it is timed with random weights (same network, same cost).
+vuv_f1, periodicity and pitch_rmse share one crepe run per signal; each is timed alone here.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ FACTORIES = {
     "cer": lambda: CharacterErrorRate(model="tiny.en"),
     "spk_sim_resemblyzer": ResemblyzerSimilarity,
     "vuv_f1": VuvF1,
+    "vuv_f1_crepe_tiny": lambda: VuvF1(capacity="tiny"),
     "periodicity": PeriodicityRmse,
     "pitch_rmse": PitchRmse,
 }
