@@ -32,6 +32,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+DEBUG_ROUNDS = None
 VARIANTS = ("original", "fixed")
 
 
@@ -102,7 +103,7 @@ def seed_scores(
     return (rho * delta).masked_fill(~valid, float("-inf"))
 
 
-def _band_ok(
+def band_ok(
     sim: torch.Tensor, s: torch.Tensor, valid: torch.Tensor, settings: ClusteringSettings
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """ok[b, i, d-1] = sim[i, i +/- d] - beta * s[i +/- d] > threshold, d = 1..max_span-1."""
@@ -134,63 +135,72 @@ def _static_reach(ok: torch.Tensor) -> torch.Tensor:
 
 def greedy_spans(
     s: torch.Tensor, ok_fwd: torch.Tensor, ok_bwd: torch.Tensor, valid: torch.Tensor,
-    max_span: int, check_every: int = 4,
+    max_span: int, check_every: int = 2,
 ) -> torch.Tensor:
     """Cluster-start flags [B, T] of the greedy seed growth, computed in parallel rounds.
 
     Seed i can only touch frames in ``[i - reach_left[i], i + reach_right[i]]`` (its growth
     ignoring other spans). A free frame is processed in a round when no free frame of higher
     priority has an overlapping interval; such frames touch disjoint frames, so processing them
-    together gives exactly the sequential result.
+    together gives exactly the sequential result. State is one tensor: each frame's priority rank,
+    or ``frames`` once assigned (column ``frames`` is a permanent "assigned" sentinel).
     """
     batch, frames = s.shape
     device = s.device
     reach = max_span - 1
+    if reach == 0:
+        return valid.clone()
+    taken = frames  # rank value meaning "assigned"; also the sentinel column index
     order = torch.sort(s, dim=1, descending=True, stable=True).indices
-    rank = torch.empty_like(order)
-    rank.scatter_(1, order, torch.arange(frames, device=device).expand(batch, -1).contiguous())
-    big = frames + 1
+    # int32 state: reductions over a small middle dim are far faster than in int64 on CPU
+    rank = torch.full((batch, frames + 1), taken, dtype=torch.int32, device=device)
+    rank.scatter_(1, order, torch.arange(frames, dtype=torch.int32, device=device).expand(
+        batch, -1).contiguous())
+    rank[:, :frames].masked_fill_(~valid, taken)
     right = _static_reach(ok_fwd)
     left = _static_reach(ok_bwd)
-    pos = torch.arange(frames, device=device).view(1, -1).expand(batch, -1)
-    lo, hi = pos - left, pos + right
-    window = 2 * reach
-    offsets = torch.arange(-window, window + 1, device=device)
-    neighbour = pos.unsqueeze(-1) + offsets.view(1, 1, -1)  # [B, T, 2W+1]
+    pos = torch.arange(frames, device=device).view(1, 1, -1)  # layout [B, K, T] throughout
+    row = (torch.arange(batch, device=device) * (frames + 1)).view(-1, 1, 1)
+    # conflicting neighbours (overlapping reach intervals); the sentinel column elsewhere
+    offsets = torch.cat([torch.arange(-2 * reach, 0), torch.arange(1, 2 * reach + 1)]).to(device)
+    neighbour = pos + offsets.view(1, -1, 1)
     inside = (neighbour >= 0) & (neighbour < frames)
-    nb = neighbour.clamp(0, frames - 1)
-    conflict = inside & (torch.gather(lo, 1, nb.view(batch, -1)).view_as(nb) <= hi.unsqueeze(-1))
-    conflict &= lo.unsqueeze(-1) <= torch.gather(hi, 1, nb.view(batch, -1)).view_as(nb)
-    nb_flat = nb.reshape(batch, -1)
-    assigned = ~valid
+    nb = neighbour.clamp(0, frames - 1).expand(batch, -1, -1)
+    lo, hi = (pos[:, 0] - left), (pos[:, 0] + right)  # [B, T]
+    lo_nb = torch.gather(lo, 1, nb.reshape(batch, -1)).view(nb.shape)
+    hi_nb = torch.gather(hi, 1, nb.reshape(batch, -1)).view(nb.shape)
+    conflict = inside & (lo_nb <= hi.unsqueeze(1)) & (lo.unsqueeze(1) <= hi_nb)
+    conflict_flat = (torch.where(conflict, nb, taken) + row).view(-1)
+    # frames at distance 1..reach to the right, then to the left (sentinel outside)
+    steps = torch.cat([torch.arange(1, reach + 1), -torch.arange(1, reach + 1)]).to(device)
+    side = pos + steps.view(1, -1, 1)
+    side = torch.where((side >= 0) & (side < frames), side, taken).expand(batch, -1, -1)
+    side_flat = (side + row).reshape(-1)
+    static_ok = torch.cat([ok_fwd, ok_bwd], dim=-1).transpose(1, 2).view(batch, 2, reach, frames)
+    claim_offsets = torch.arange(-reach, reach + 1, device=device).view(1, -1, 1)
+    claim_flat = (pos + claim_offsets).clamp(0, frames) + row
+    sentinel = row + taken
     starts = torch.zeros(batch, frames + 1, dtype=torch.bool, device=device)
-    none_left = torch.full_like(pos, -1)
-    none_right = torch.full_like(pos, frames)
+    first_flat = pos[:, 0] + row[:, 0]
+    rank_flat = rank.view(-1)
+    starts_flat = starts.view(-1)
     rounds = 0
     while True:
         for _ in range(check_every):
-            free = ~assigned
-            rank_free = torch.where(free, rank, big)
-            around = torch.gather(rank_free, 1, nb_flat).view_as(nb)
-            around = torch.where(conflict, around, big)
-            ready = free & (around.amin(dim=-1) == rank_free)
-            # nearest assigned frame on each side bounds the growth
-            prev_taken = torch.cummax(torch.where(assigned, pos, none_left), dim=1).values
-            next_taken = torch.flip(torch.cummin(
-                torch.flip(torch.where(assigned, pos, none_right), [1]), dim=1).values, [1])
-            grow_f = torch.minimum(right, next_taken - pos - 1).clamp(min=0)
-            grow_b = torch.minimum(torch.minimum(left, pos - prev_taken - 1), reach - grow_f)
-            grow_b = grow_b.clamp(min=0)
-            first = torch.where(ready, pos - grow_b, frames)
-            last = torch.where(ready, pos + grow_f + 1, frames)
-            edges = torch.zeros(batch, frames + 1, dtype=torch.long, device=device)
-            edges.scatter_add_(1, first, ready.long())
-            edges.scatter_add_(1, last, -ready.long())
-            covered = torch.cumsum(edges, dim=1)[:, :frames] > 0
-            assigned = assigned | covered
-            starts.scatter_(1, first, ready | starts.gather(1, first))
+            current = rank[:, :frames]
+            others = rank_flat.index_select(0, conflict_flat).view(batch, -1, frames)
+            ready = others.amin(dim=1) > current
+            free_side = rank_flat.index_select(0, side_flat).view(batch, 2, reach, frames) != taken
+            growth = torch.cumprod((free_side & static_ok).to(torch.int32), dim=2).sum(dim=2)
+            grow_f = growth[:, 0]
+            grow_b = torch.minimum(growth[:, 1], reach - grow_f)
+            starts_flat.index_fill_(
+                0, torch.where(ready, first_flat - grow_b, sentinel[:, 0]).view(-1), True)
+            claimed = (ready.unsqueeze(1) & (claim_offsets >= -grow_b.unsqueeze(1))
+                       & (claim_offsets <= grow_f.unsqueeze(1)))
+            rank_flat.index_fill_(0, torch.where(claimed, claim_flat, sentinel).view(-1), taken)
             rounds += 1
-        if bool(assigned.all()) or rounds > frames + check_every:
+        if not bool((rank[:, :frames] < taken).any()) or rounds > frames + check_every:
             break
     return starts[:, :frames]
 
@@ -244,7 +254,7 @@ class TemporalDensityPeakClustering(nn.Module):
         valid = torch.arange(frames, device=x.device).view(1, -1) < lengths.view(-1, 1)
         sim = similarity(x.transpose(1, 2))
         s = seed_scores(sim, valid, lengths, self.settings)
-        ok_fwd, ok_bwd = _band_ok(sim, s, valid, self.settings)
+        ok_fwd, ok_bwd = band_ok(sim, s, valid, self.settings)
         return greedy_spans(s, ok_fwd, ok_bwd, valid, self.settings.max_span)
 
     def forward(
