@@ -240,6 +240,7 @@ def footnotes(data: RunData) -> list[str]:
         bits.append(f"{v['sample_rate']} Hz, vocab {v['vocab_size']}, "
                     f"frame rate {v['frame_rate']:g} Hz")
         notes.append(f"variant {data.label(v['variant'])}: " + "; ".join(bits))
+    notes.extend(audio_decisions(data))
     for m in data.metrics:
         if m["status"] != "ok":
             notes.append(f"metric {m['metric']} SKIPPED: {m['reason']}")
@@ -248,6 +249,26 @@ def footnotes(data: RunData) -> list[str]:
             notes.append(f"dataset {d['dataset']} SKIPPED: {d['manifest']}")
     notes.append(f"'{GROUND_TRUTH}' rows: reference-free metrics scored on the original audio.")
     return notes
+
+
+def audio_decisions(data: RunData) -> list[str]:
+    """What was done to the audio on load, per variant: rate changes and mixing to mono."""
+    utts = data.utterances[(data.utterances["status"] == "ok")
+                           & data.utterances["decisions"].notna()]
+    lines: list[str] = []
+    for variant in variant_order(data):
+        rows = [json.loads(d) for d in utts[utts["variant"] == variant]["decisions"]]
+        if not rows or variant == GROUND_TRUTH:
+            continue
+        rates = sorted({(r["source_sr"], r.get("tokenizer_sr", r["source_sr"])) for r in rows})
+        changes = [f"{a} → {b} Hz" for a, b in rates if a != b]
+        mixed = sum(bool(r.get("mixed_to_mono")) for r in rows)
+        parts = [f"resampled {', '.join(changes)} (torchaudio sinc) for the tokenizer; metrics "
+                 "see the original at its native rate" if changes else "no resampling needed"]
+        if mixed:
+            parts.append(f"{mixed} multi-channel file(s) mixed to mono")
+        lines.append(f"audio for {data.label(variant)}: " + "; ".join(parts))
+    return lines
 
 
 def failure_table(data: RunData) -> pd.DataFrame:

@@ -91,6 +91,8 @@ def test_tables_hold_stored_values(toy_run: tuple[Path, int]) -> None:
     assert "missing (broken): FileNotFoundError: weights not found" in readme
     assert "metric not_a_metric" in readme
     assert "Student-t" in readme
+    assert "audio for fresh (untrained weights): resampled 8000 → 16000 Hz" in readme
+    assert "audio for mulaw8k: no resampling needed" in readme
     failures = pd.read_csv(files.out_dir / "failures.csv")
     assert set(failures["utterance"]) == {"bad"}
 
