@@ -21,10 +21,14 @@ from typing import Any
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    args, rest = parser.parse_known_args(argv)
-    if args.command != "train" and rest:
-        parser.error(f"unrecognized arguments: {' '.join(rest)}")
+    rest: list[str] = []
+    if len(argv) >= 2 and argv[0] == "train" and not argv[1].startswith("-"):
+        # Everything after the family (--help included) belongs to the family's own CLI.
+        args, rest = parser.parse_args(argv[:2]), argv[2:]
+    else:
+        args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 2

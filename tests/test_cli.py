@@ -91,3 +91,28 @@ def test_list_shows_registered_names(capsys: pytest.CaptureFixture[str]) -> None
     assert "tokenizers:" in out and "metrics:" in out
     assert "mulaw" in out and "varstok" in out
     assert "pesq_wb" in out and "available" in out
+
+
+def test_train_passes_every_argument_to_the_family(monkeypatch: pytest.MonkeyPatch) -> None:
+    import types
+
+    seen: list[list[str]] = []
+    module = types.ModuleType("tokenizers_impl.fakefam.train")
+    module.cli = lambda argv: seen.append(argv) or 7  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "tokenizers_impl.fakefam", types.ModuleType("x"))
+    monkeypatch.setitem(sys.modules, "tokenizers_impl.fakefam.train", module)
+    assert main(["train", "fakefam", "--steps", "3", "--help"]) == 7
+    assert seen == [["--steps", "3", "--help"]]
+
+
+def test_data_folder_builds_a_manifest(tmp_path: Path) -> None:
+    audio = tmp_path / "wavs"
+    audio.mkdir()
+    for i in range(2):
+        sf.write(audio / f"clip{i}.wav", np.full(8000, 0.1, dtype=np.float32), 8000)
+    out = tmp_path / "m.jsonl"
+    assert main(["data", "folder", str(audio), str(out), "--language", "en"]) == 0
+    from bench.data.manifest import read_manifest
+
+    rows = read_manifest(out)
+    assert len(rows) == 2 and all(r.language == "en" for r in rows)
