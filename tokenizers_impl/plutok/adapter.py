@@ -55,7 +55,8 @@ class PlutokPaths:
                                     f"{EXPECTED_LAYOUT}")
 
 
-def shipped_paths(root: Path = SHIPPED_MODEL) -> PlutokPaths:
+def shipped_paths(root: Path | None = None) -> PlutokPaths:
+    root = SHIPPED_MODEL if root is None else root
     return PlutokPaths(root, root / "vqvae" / "model.pth", root / "tokenizer" / "tokenizer.json")
 
 
