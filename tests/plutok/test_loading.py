@@ -97,3 +97,12 @@ def test_tts_config_is_rejected(plutok_golden):
     raw["data"]["n_speakers"] = 10
     with pytest.raises(ValueError, match="n_speakers"):
         ConverterConfig.from_dict(raw)
+
+
+def test_fp32_checkpoints_load_to_the_same_model(plutok_golden, tmp_path):
+    state = torch.load(plutok_golden / "vqvae" / "model.pth", weights_only=True)
+    torch.save({k: v.float() for k, v in state.items()}, tmp_path / "model.pth")
+    a = load_vqvae(plutok_golden / "vqvae" / "model.pth")
+    b = load_vqvae(tmp_path / "model.pth")
+    for (ka, va), (kb, vb) in zip(a.state_dict().items(), b.state_dict().items(), strict=True):
+        assert ka == kb and torch.equal(va, vb)

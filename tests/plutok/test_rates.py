@@ -3,6 +3,7 @@ divided by the durations, and side-info bits follow the embedding width."""
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -10,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from bench.data.manifest import Utterance, write_manifest
-from tokenizers_impl.plutok.rates import format_table, rate_report
+from tokenizers_impl.plutok.rates import format_table, main, rate_report
 from tokenizers_impl.plutok.side_info import cosine_error, quantize_se, se_bits_per_utterance
 
 
@@ -36,6 +37,13 @@ def test_rate_report_matches_golden_counts(plutok_model, plutok_golden, tmp_path
     both = report["all"]
     assert both["bpe_compression_ratio"] == pytest.approx((86 + 48) / (39 + 19))
     assert "xx" in format_table(report)
+
+    out = tmp_path / "rates.json"
+    assert main(["--manifest", str(tmp_path / "m.jsonl"), "--ov-ckpt", str(plutok_golden),
+                 "--vqvae-ckpt", str(plutok_golden / "vqvae" / "model.pth"),
+                 "--tokenizer-file", str(plutok_golden / "tokenizer" / "tokenizer.json"),
+                 "--encode-noise", "0", "--json", str(out)]) == 0
+    assert json.loads(out.read_text())["xx"]["bpe_tokens_per_s"] == pytest.approx(39 / 2.0)
 
 
 def test_se_quantisers():
