@@ -51,6 +51,11 @@ def test_full_chain_from_input(plutok_model, golden_case, plutok_manifest):
     assert_close(wav, g("audio"), "audio")
 
 
+def test_reconstruct_skips_bpe_and_decode_noise(plutok_golden, golden_case):
+    model = build_golden(plutok_golden, encode_noise=0.0, decode_noise=0.3, seed=7)
+    assert_close(model.reconstruct(golden_case("input")), golden_case("audio"), "audio")
+
+
 def test_each_module_on_its_golden_input(plutok_model, golden_case, plutok_golden):
     g, ov, vq = golden_case, plutok_model.ov, plutok_model.vqvae
     se = t(g("se"))

@@ -238,3 +238,12 @@ class Plutok:
             return [self.decode(e) for e in enc]
         feat = self.features(self.vq_ids_from_bpe(enc.ids))
         return self.decode_features(feat, enc.se).cpu().numpy()
+
+    @torch.no_grad()
+    def reconstruct(
+        self, wav: np.ndarray | torch.Tensor, sample_rate: int | None = None
+    ) -> np.ndarray:
+        """Audio → VQ → audio without the BPE step and without decode noise (the official
+        ``reconstruct``) → waveform [1, 1, 2N·hop] numpy."""
+        st = self.encode_stages(wav, sample_rate)
+        return self.ov.decode(self.features(st.vq_ids), st.se).cpu().numpy()
