@@ -47,7 +47,6 @@ def test_speechmos_weights_map_onto_official_layout(keys) -> None:
     assert torch.all(mapped["feature_extractors.1.embedding.weight"][0] == 0.5)
     assert torch.all(mapped["output_layers.0.judge_embedding.weight"][288] == 0.5)
     assert torch.all(mapped["output_layers.0.judge_embedding.weight"][287] == 0.0)
-    Utmos22Strong().load_state_dict(mapped, strict=True)
 
 
 def test_frame_count_is_wav2vec2s() -> None:
@@ -57,14 +56,14 @@ def test_frame_count_is_wav2vec2s() -> None:
 
 def test_padded_batch_equals_single_clip_scores(random_model) -> None:
     rng = np.random.default_rng(0)
-    clips = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (4000, 6789)]
+    clips = [rng.standard_normal(n).astype(np.float32) * 0.1 for n in (2000, 3333)]
     with torch.no_grad():
         alone = [random_model(torch.from_numpy(c)[None], torch.tensor([len(c)])).item()
                  for c in clips]
-        padded = torch.zeros(2, 6789)
-        padded[0, :4000] = torch.from_numpy(clips[0])
+        padded = torch.zeros(2, 3333)
+        padded[0, :2000] = torch.from_numpy(clips[0])
         padded[1] = torch.from_numpy(clips[1])
-        together = random_model(padded, torch.tensor([4000, 6789])).tolist()
+        together = random_model(padded, torch.tensor([2000, 3333])).tolist()
     assert together == pytest.approx(alone, abs=1e-4)
     assert alone[0] != pytest.approx(alone[1], abs=1e-3)  # the score depends on the audio
 
