@@ -68,21 +68,27 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         summary = summary_table(data, dataset)
         if summary.empty:
             continue
-        table = display_table(summary, data)
         csv_paths[dataset] = out / f"{dataset}.csv"
         summary.to_csv(csv_paths[dataset], index=False, float_format="%.6g")
-        (out / f"{dataset}.md").write_text(to_markdown(table) + "\n", "utf-8")
-        (out / f"{dataset}.tex").write_text(table.to_latex(index=False, escape=True), "utf-8")
-        figures = _figures(data, dataset, summary, out / "plots")
         corpus = corpus_table(data, dataset)
-        corpus_shown = corpus.round(4) if not corpus.empty else corpus
         if not corpus.empty:
             corpus.to_csv(out / f"{dataset}_corpus.csv", index=False, float_format="%.6g")
-        sections.append((dataset, table, corpus_shown, figures))
-        md += [f"## {dataset}", "", to_markdown(table), ""]
-        if not corpus.empty:
-            md += ["Corpus level (totals over utterances, not means):", "",
-                   to_markdown(corpus_shown), ""]
+        tables = [(title, t) for title, t in (
+            ("Quality (mean ± 95% CI over utterances)", display_table(summary, data, "quality")),
+            ("Rates (mean ± 95% CI over utterances)", display_table(summary, data, "rates")),
+            ("Corpus level (totals over utterances, not means)",
+             corpus.round(4) if not corpus.empty else corpus),
+        ) if not t.empty and len(t.columns) > 1]
+        (out / f"{dataset}.md").write_text(
+            "\n\n".join(f"{title}\n\n{to_markdown(t)}" for title, t in tables) + "\n", "utf-8")
+        (out / f"{dataset}.tex").write_text(
+            "\n".join(f"% {title}\n" + t.to_latex(index=False, escape=True, na_rep="--")
+                      for title, t in tables), "utf-8")
+        figures = _figures(data, dataset, summary, out / "plots")
+        sections.append((dataset, tables, figures))
+        md += [f"## {dataset}", ""]
+        for title, t in tables:
+            md += [f"{title}:", "", to_markdown(t), ""]
         md += [f"![{f.stem}](plots/{f.name})" for f in figures] + [""]
     md += ["## Notes", ""] + [f"{i}. {n}" for i, n in enumerate(notes, 1)] + [""]
     failures = failure_table(data)

@@ -24,12 +24,12 @@ def embed_png(path: Path) -> str:
     return f'<img alt="{html.escape(path.stem)}" src="data:image/png;base64,{data}">'
 
 
-Section = tuple[str, pd.DataFrame, pd.DataFrame, list[Path]]
+Section = tuple[str, list[tuple[str, pd.DataFrame]], list[Path]]
 
 
 def render_html(title: str, header_lines: list[str], skipped: list[str],
                 sections: list[Section], notes: list[str], failures: pd.DataFrame) -> str:
-    """Compose the page; ``sections`` holds (dataset, table, corpus table, figure paths)."""
+    """Compose the page; ``sections`` holds (dataset, [(title, table)], figure paths)."""
     parts = [f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}"
              f"</title><style>{_STYLE}</style></head><body>", f"<h1>{html.escape(title)}</h1>"]
     parts.append("<ul>" + "".join(f"<li>{html.escape(line)}</li>" for line in header_lines)
@@ -37,12 +37,11 @@ def render_html(title: str, header_lines: list[str], skipped: list[str],
     if skipped:
         parts.append("<h2>Skipped</h2><ul class='skipped'>"
                      + "".join(f"<li>{html.escape(s)}</li>" for s in skipped) + "</ul>")
-    for dataset, table, corpus, figures in sections:
+    for dataset, tables, figures in sections:
         parts.append(f"<h2>Dataset: {html.escape(dataset)}</h2>")
-        parts.append(table.to_html(index=False, escape=True, border=0))
-        if not corpus.empty:
-            parts.append("<p>Corpus level (totals over utterances, not means):</p>")
-            parts.append(corpus.to_html(index=False, escape=True, border=0, na_rep="—"))
+        for title, table in tables:
+            parts.append(f"<h3>{html.escape(title)}</h3>")
+            parts.append(table.to_html(index=False, escape=True, border=0, na_rep="—"))
         parts.extend(embed_png(f) for f in figures)
     parts.append("<h2>Notes</h2><ol class='notes'>"
                  + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ol>")

@@ -190,26 +190,37 @@ def _cell(mean: float, half: float, excluded: int, digits: int = 3) -> str:
     return text
 
 
-def display_table(summary: pd.DataFrame, data: RunData) -> pd.DataFrame:
-    """Human-readable version of ``summary_table``: one 'mean ± CI [k excl.]' cell per column."""
-    quantities = list(RATE_COLUMNS) + [m["metric"] for m in data.ok_metrics]
-    out = pd.DataFrame({"variant": summary["variant"]}) if not summary.empty else pd.DataFrame()
+def display_table(summary: pd.DataFrame, data: RunData, kind: str = "all") -> pd.DataFrame:
+    """Human-readable ``summary_table``: one 'mean ± CI [k excl.]' cell per column.
+
+    kind: "rates" (measured rates + token metrics, no ground-truth row), "quality" (every
+    other metric) or "all".
+    """
+    token_metrics = [m["metric"] for m in data.ok_metrics
+                     if data.metric_info(m["metric"]).get("needs_tokens")]
+    other_metrics = [m["metric"] for m in data.ok_metrics if m["metric"] not in token_metrics]
+    quantities = {"rates": [*RATE_COLUMNS, *token_metrics], "quality": other_metrics,
+                  "all": [*RATE_COLUMNS, *token_metrics, *other_metrics]}[kind]
+    if summary.empty:
+        return pd.DataFrame()
+    rows = summary
+    if kind == "rates":
+        rows = summary[summary["tokens_per_s_n"] + summary["tokens_per_s_excluded"] > 0]
+    out = pd.DataFrame({"variant": rows["variant"]})
     for q in quantities:
-        if summary.empty:
-            break
-        if summary[f"{q}_n"].sum() == 0 and summary[f"{q}_excluded"].sum() == 0:
+        if rows[f"{q}_n"].sum() == 0 and rows[f"{q}_excluded"].sum() == 0:
             continue
-        info = data.metric_info(q)
-        arrow = ""
-        if info:
-            arrow = " ↑" if info.get("higher_is_better", True) else " ↓"
-        header = RATE_LABELS.get(q, q) + arrow
+        if q in RATE_LABELS:
+            header = RATE_LABELS[q]
+        else:
+            info = data.metric_info(q)
+            header = q + (" ↑" if info.get("higher_is_better", True) else " ↓")
         digits = 1 if q == "tokens_per_s" else 3
         out[header] = [
             _cell(r[f"{q}_mean"], r[f"{q}_ci95"], r[f"{q}_excluded"], digits)
-            for _, r in summary.iterrows()
+            for _, r in rows.iterrows()
         ]
-    return out
+    return out.reset_index(drop=True)
 
 
 def footnotes(data: RunData) -> list[str]:
