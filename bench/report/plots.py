@@ -54,6 +54,7 @@ def quality_vs_rate(summary: pd.DataFrame, metric: str, higher_is_better: bool, 
     ax.set_xlabel("total kbps (tokens + side information)" if rate == "total_kbps" else rate)
     ax.set_ylabel(f"{metric} ({'higher' if higher_is_better else 'lower'} is better)")
     ax.set_title(title, fontsize=9)
+    ax.margins(x=0.25, y=0.1)
     ax.legend(fontsize=7)
     ax.grid(alpha=0.3)
     return _save(fig, out)
@@ -117,6 +118,7 @@ def span_histograms(data: RunData, dataset: str, out: Path) -> Path | None:
         ax.hist(spans, bins=np.arange(0.5, top + 1.5), rwidth=0.8)
         ax.set_title(f"{data.label(variant)} (mean span {spans.mean():.2f})", fontsize=8)
         ax.set_xlabel("frames per token")
+        ax.set_xticks(range(1, top + 1))
         ax.set_ylabel("tokens")
     for ax in list(axes.flat)[len(entries):]:
         ax.axis("off")
