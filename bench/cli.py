@@ -19,6 +19,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+DEFAULT_STORES = ("runs/tokbench.sqlite", ".tokbench_cache/demo.sqlite")
+
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -59,7 +61,8 @@ def _parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="rebuild tables and plots of a run from the store")
     rep.add_argument("run", help="run id or name (newest run of that name)")
-    rep.add_argument("--store", default="runs/tokbench.sqlite")
+    rep.add_argument("--store", help=f"SQLite store (default: the first of {DEFAULT_STORES} "
+                                     "holding the run)")
     rep.add_argument("--out", help="output folder (default reports/<run name>)")
     rep.set_defaults(func=_cmd_report)
 
@@ -151,13 +154,29 @@ def _cmd_report(args: argparse.Namespace, _rest: list[str]) -> int:
     from bench.report.build import write_report
     from bench.store import Store
 
-    if not Path(args.store).exists():
-        raise FileNotFoundError(f"store {args.store} not found")
-    with Store(args.store) as store:
+    store_path = Path(args.store) if args.store else _store_holding(args.run)
+    if not store_path.exists():
+        raise FileNotFoundError(f"store {store_path} not found")
+    with Store(store_path) as store:
         run = store.find_run(args.run)
         files = write_report(store, run.id, out_dir=Path(args.out) if args.out else None)
     print(f"report of run {run.id} ({run.name}, {run.status}): {files.index_html}")
     return 0
+
+
+def _store_holding(run: str) -> Path:
+    """The first default store that exists and knows ``run`` (else the first default)."""
+    from bench.store import Store
+
+    for candidate in map(Path, DEFAULT_STORES):
+        if candidate.exists():
+            with Store(candidate) as store:
+                try:
+                    store.find_run(run)
+                except KeyError:
+                    continue
+                return candidate
+    return Path(DEFAULT_STORES[0])
 
 
 def _cmd_score(args: argparse.Namespace, _rest: list[str]) -> int:

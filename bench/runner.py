@@ -191,6 +191,11 @@ class _Run:
             return cache[variant.name]
         try:
             tok = load_tokenizer(variant.family, **variant.settings)
+            if not isinstance(tok, Tokenizer):
+                missing = [a for a in ("name", "sample_rate", "vocab_size", "frame_rate",
+                                       "encode", "decode", "to") if not hasattr(tok, a)]
+                raise TypeError(f"{type(tok).__name__} does not implement the Tokenizer "
+                                f"contract (missing {missing})")
             tok = tok.to(self.device) or tok
         except Exception as err:  # missing weights, bad settings: skip the variant, keep going
             reason = f"{type(err).__name__}: {err}"

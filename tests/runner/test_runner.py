@@ -172,3 +172,13 @@ def test_metric_pool_matches_inline(tmp_path: Path, tones: Path) -> None:
     sql = "SELECT variant, utterance, metric, value FROM results ORDER BY 1, 2, 3"
     assert rows(pool_dir / "store.sqlite", sql) == rows(inline_dir / "store.sqlite", sql)
     assert len(rows(pool_dir / "store.sqlite", sql)) == 7 * 2 + 7
+
+
+def test_object_without_the_contract_is_skipped(tmp_path: Path, tones: Path) -> None:
+    suite = make_suite(tmp_path, tones, [{"name": "junk", "family": "not_a_tokenizer"},
+                                         {"name": "unknown", "family": "no_such_family"}],
+                       metrics=("toy_snr",))
+    summary = run_suite(suite, progress=False, log=lambda _: None)
+    assert "does not implement the Tokenizer contract" in summary.skipped_variants["junk"]
+    assert "unknown tokenizer family 'no_such_family'" in summary.skipped_variants["unknown"]
+    assert rows(tmp_path / "store.sqlite", "SELECT status FROM runs") == [("complete",)]

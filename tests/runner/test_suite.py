@@ -73,3 +73,10 @@ def test_missing_file_and_packaged_demo() -> None:
     assert demo.name == "demo"
     assert {v.family for v in demo.variants} == {"varstok", "wavtokenizer", "plutok"}
     assert demo.datasets[0].synth is not None
+
+
+def test_packaged_ablation_suite_declares_the_variants() -> None:
+    suite = load_suite("varstok_ablation")
+    grid = {(v.settings["clustering"], v.settings["threshold"]) for v in suite.variants}
+    assert {(c, t) for c in ("original", "fixed") for t in (0.6, 0.7, 0.8)} <= grid
+    assert any("checkpoint" in v.settings for v in suite.variants)

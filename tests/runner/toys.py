@@ -150,5 +150,6 @@ def register_toys() -> None:
                                 NanOnLoudTokenizer(sample_rate))
     registry.register_tokenizer("mulaw_slow", lambda: SlowMuLawTokenizer())
     registry.register_tokenizer("broken", broken_factory)
+    registry.register_tokenizer("not_a_tokenizer", lambda: object())
     registry.register_metric("toy_snr", ToySnr)
     registry.register_metric("toy_rms", ToyRms)
