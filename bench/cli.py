@@ -256,7 +256,8 @@ def _cmd_list(args: argparse.Namespace, _rest: list[str]) -> int:
 
     print("tokenizers:")
     for name in tokenizer_names():
-        print(f"  {name:<24} {_tokenizer_status(name, build=not args.no_build)}")
+        status = _tokenizer_status(name, build=not args.no_build)
+        print(f"  {name:<24} " + status.replace("\n", "\n" + " " * 27))
     print("metrics:")
     for name in metric_names():
         try:
@@ -264,7 +265,8 @@ def _cmd_list(args: argparse.Namespace, _rest: list[str]) -> int:
             reason = metric.unavailable_reason()
         except Exception as err:
             reason = f"{type(err).__name__}: {err}"
-        print(f"  {name:<24} {'available' if not reason else 'unavailable: ' + reason}")
+        status = "available" if not reason else "unavailable: " + reason
+        print(f"  {name:<24} " + status.replace("\n", "\n" + " " * 27))
     return 0
 
 
