@@ -120,3 +120,18 @@ def test_metrics_report_missing_weights_and_skip(no_model_caches: Path) -> None:
     assert set(skipped) == {"utmos", "spk_sim_ecapa", "spk_sim_wavlm"}
     assert "epoch=3-step=7459.ckpt" in skipped["utmos"]
     assert "TOKBENCH_ECAPA_DIR" in skipped["spk_sim_ecapa"]
+
+
+NEURAL_IDS = ("utmos", "dnsmos_ovrl", "dnsmos_sig", "dnsmos_bak", "dnsmos_p808", "wer", "cer",
+              "spk_sim_resemblyzer", "spk_sim_ecapa", "spk_sim_wavlm", "vuv_f1", "periodicity",
+              "pitch_rmse")
+
+
+@pytest.mark.parametrize("metric_id", NEURAL_IDS)
+def test_entry_points_build_the_declared_metric(metric_id: str) -> None:
+    from bench.registry import load_metric
+
+    metric = load_metric(metric_id, batch_size=3)
+    assert metric.info.id == metric_id
+    assert metric.info.model and metric.info.protocol and metric.info.version
+    assert metric.batch_size == 3
