@@ -32,7 +32,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-DEBUG_ROUNDS = None
 VARIANTS = ("original", "fixed")
 
 
