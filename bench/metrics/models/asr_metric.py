@@ -64,6 +64,7 @@ class ErrorRateMetric(Metric):
                  weights: str | None = None, device: str | None = None,
                  batch_size: int = 8) -> None:
         model_name = model or default_model_name()
+        self.batch_size = int(batch_size)
         self.choice = AsrChoice(backend or default_backend(model_name), model_name, weights)
         self.transcriber = WhisperTranscriber(self.choice, device=device, batch_size=batch_size)
         base = type(self).info
