@@ -30,12 +30,14 @@ def reference_spans(
         lo = hi = best
         owner[best] = best
         t = best + 1
-        while t < frames and owner[t] == -1 and hi - lo + 1 < max_span and score[best, t] > threshold:
+        while (t < frames and owner[t] == -1 and hi - lo + 1 < max_span
+               and score[best, t] > threshold):
             owner[t] = best
             hi = t
             t += 1
         t = best - 1
-        while t >= 0 and owner[t] == -1 and hi - lo + 1 < max_span and score[best, t] > threshold:
+        while (t >= 0 and owner[t] == -1 and hi - lo + 1 < max_span
+               and score[best, t] > threshold):
             owner[t] = best
             lo = t
             t -= 1

@@ -16,7 +16,8 @@ CUTS = (12000 + 123, 19000 + 7, 26000)  # samples kept from three utterances (no
 @pytest.fixture(scope="module")
 def speech(libritts_demo: Path) -> list[torch.Tensor]:
     files = sorted((libritts_demo / "gt").glob("*.wav"))[:3]
-    return [torch.from_numpy(sf.read(f, dtype="float32")[0][:n]) for f, n in zip(files, CUTS, strict=True)]
+    return [torch.from_numpy(sf.read(f, dtype="float32")[0][:n])
+            for f, n in zip(files, CUTS, strict=True)]
 
 
 def _pad(items: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

@@ -63,7 +63,8 @@ def test_encode_infer_official_convention(golden_model: VARSTok, varstok_golden:
     wav = torch.from_numpy(_load(varstok_golden, "bursts_0p9s.input.npy"))[None]
     features, ids, spans = golden_model.encode_infer(wav, torch.tensor([0]))
     assert ids.shape == (1, 1, 21) and spans.shape == (1, 21) and features.shape == (1, 512, 21)
-    np.testing.assert_array_equal(ids.numpy(), _load(varstok_golden, "bursts_0p9s.original.codes.npy"))
+    np.testing.assert_array_equal(
+        ids.numpy(), _load(varstok_golden, "bursts_0p9s.original.codes.npy"))
 
 
 def test_golden_variants_differ(varstok_golden: Path) -> None:

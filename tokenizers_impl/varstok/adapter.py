@@ -35,7 +35,8 @@ def resolve_model_files(
         missing = [str(p) for p in (cfg_file, ckpt_file) if not p.is_file()]
         if missing:
             raise FileNotFoundError(
-                f"no checkpoint given and the default tiny model is missing ({', '.join(missing)}). "
+                f"no checkpoint given and the default tiny model is missing "
+                f"({', '.join(missing)}). "
                 f"Put the trained model's LightningCLI YAML at {default_dir / DEFAULT_CONFIG} and "
                 f"its Lightning checkpoint at {default_dir / DEFAULT_CHECKPOINT}, or pass "
                 f"checkpoint=<file|folder|owner/name[:file]> and config=<yaml>.")

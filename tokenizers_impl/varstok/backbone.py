@@ -11,7 +11,9 @@ import torch.nn.functional as F
 from torch import nn
 
 
-def _frame_mask(lengths: torch.Tensor | None, frames: int, device: torch.device) -> torch.Tensor | None:
+def _frame_mask(
+    lengths: torch.Tensor | None, frames: int, device: torch.device
+) -> torch.Tensor | None:
     if lengths is None:
         return None
     lengths = lengths.to(device)
@@ -171,7 +173,7 @@ class VocosBackbone(nn.Module):
         x = x.transpose(1, 2)
         if self.adanorm:
             if bandwidth_id is None:
-                raise ValueError("this backbone is conditioned: pass bandwidth_id (e.g. tensor([0]))")
+                raise ValueError("this backbone is conditioned: pass bandwidth_id (e.g. 0)")
             x = self.norm(x, bandwidth_id)
         else:
             x = self.norm(x)

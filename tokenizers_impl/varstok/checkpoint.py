@@ -89,7 +89,9 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     return init
 
 
-def load_state_dict(path: str | os.PathLike[str], unsafe_pickle: bool = False) -> dict[str, torch.Tensor]:
+def load_state_dict(
+    path: str | os.PathLike[str], unsafe_pickle: bool = False
+) -> dict[str, torch.Tensor]:
     """Read a Lightning checkpoint, keep tokenizer keys only, cast floating tensors to float32."""
     raw = torch.load(path, map_location="cpu", weights_only=not unsafe_pickle)
     state = raw.get("state_dict", raw) if isinstance(raw, dict) else None

@@ -208,7 +208,7 @@ def pool_spans(
     x_t: torch.Tensor, starts: torch.Tensor, valid: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Mean of each span: x_t [B, T, D], start flags -> ([B, D, N], spans [B, N], 0 = padding)."""
-    batch, frames, dim = x_t.shape
+    batch, _, dim = x_t.shape
     ids = torch.cumsum(starts.long(), dim=1) - 1
     counts = starts.long().sum(dim=1)
     width = int(counts.max()) if batch else 0

@@ -104,9 +104,9 @@ class EncodecFeatures(nn.Module):
         self, audio: torch.Tensor, bandwidth_id: torch.Tensor | None = None,
         lengths: torch.Tensor | None = None,
     ) -> EncodedFrames:
-        """Encode, cluster (if enabled), quantize; usable for training (EMA codebook, commit loss)."""
+        """Encode, cluster (if enabled), quantize; the training path (EMA codebook, commit loss)."""
         emb, frames = self.encode_frames(audio, lengths)
-        batch, _, width = emb.shape
+        width = emb.shape[-1]
         if self.cluster is not None:
             pooled, spans = self.cluster(emb, frames)
         else:

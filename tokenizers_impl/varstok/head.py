@@ -32,7 +32,7 @@ class ISTFT(nn.Module):
             return torch.istft(spec, self.n_fft, self.hop_length, self.win_length, self.window,
                                center=True)
         pad = (self.win_length - self.hop_length) // 2
-        batch, _, frames = spec.shape
+        frames = spec.shape[-1]
         frames_time = torch.fft.irfft(spec, self.n_fft, dim=1, norm="backward")
         frames_time = frames_time * self.window[None, :, None]
         if frame_mask is not None:

@@ -50,7 +50,7 @@ class WeightNormConv1d(nn.Module):
 
 
 class _NormConv(nn.Module):
-    """Holds the conv under the attribute name the official checkpoints use (``conv``/``convtr``)."""
+    """Holds the conv under the attribute name official checkpoints use (``conv``/``convtr``)."""
 
     def __init__(self, conv: WeightNormConv1d, attr: str) -> None:
         super().__init__()
@@ -62,7 +62,7 @@ class _NormConv(nn.Module):
 
 
 def reflect_pad(x: torch.Tensor, left: int, right: int) -> torch.Tensor:
-    """Reflect padding that also works when the signal is shorter than the pad (zero-extends first)."""
+    """Reflect padding that also works when the signal is shorter than the pad (zero-extends)."""
     length = x.shape[-1]
     max_pad = max(left, right)
     extra = 0
@@ -141,7 +141,7 @@ class SConv1d(nn.Module):
 
 
 class SConvTranspose1d(nn.Module):
-    """Non-causal transposed conv that trims ``kernel - stride`` samples (right gets the floor half)."""
+    """Non-causal transposed conv trimming ``kernel - stride`` samples (right: the floor half)."""
 
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int, stride: int) -> None:
         super().__init__()

@@ -58,7 +58,8 @@ class VARSTok(nn.Module):
     # ------------------------------------------------------------------ construction
     @classmethod
     def from_hparams(
-        cls, config_path: PathLike, clustering: str = "original", seanet_decoder: bool | None = None,
+        cls, config_path: PathLike, clustering: str = "original",
+        seanet_decoder: bool | None = None,
         **clustering_settings: Any,
     ) -> VARSTok:
         """Build (random weights) from an official LightningCLI YAML."""
@@ -118,7 +119,9 @@ class VARSTok(nn.Module):
             raise RuntimeError(f"{type(self).__name__} has no clustering")
         cluster.configure(variant=variant, **settings)
 
-    def _bandwidth(self, bandwidth_id: torch.Tensor | int | None, device: torch.device) -> torch.Tensor:
+    def _bandwidth(
+        self, bandwidth_id: torch.Tensor | int | None, device: torch.device
+    ) -> torch.Tensor:
         if bandwidth_id is None:
             bandwidth_id = 0
         if not isinstance(bandwidth_id, torch.Tensor):
@@ -140,7 +143,7 @@ class VARSTok(nn.Module):
     def codes_to_features(
         self, shifted_codes: torch.Tensor
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """ids [1, B, L] or [B, L] (-1 = padding) -> (features [B, D, L], cluster_lengths [B, L])."""
+        """ids [1, B, L] or [B, L] (-1 = pad) -> (features [B, D, L], cluster_lengths [B, L])."""
         ids = shifted_codes[0] if shifted_codes.dim() == 3 else shifted_codes
         codes, spans = ids_to_spans(ids.long(), self.bins)
         return self.feature_extractor.encodec.quantizer.decode(codes), spans

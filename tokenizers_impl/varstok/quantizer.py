@@ -23,7 +23,9 @@ def _sample_vectors(samples: torch.Tensor, num: int) -> torch.Tensor:
     return samples[index]
 
 
-def kmeans(samples: torch.Tensor, num_clusters: int, num_iters: int) -> tuple[torch.Tensor, torch.Tensor]:
+def kmeans(
+    samples: torch.Tensor, num_clusters: int, num_iters: int
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Plain Lloyd k-means on [N, D]; empty clusters keep their previous centre."""
     means = _sample_vectors(samples, num_clusters)
     bins = torch.zeros(num_clusters, dtype=torch.long, device=samples.device)

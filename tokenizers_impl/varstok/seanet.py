@@ -17,7 +17,9 @@ from tokenizers_impl.varstok.layers import SConv1d, SConvTranspose1d
 class ResnetBlock(nn.Module):
     """ELU-conv(k=3)-ELU-conv(k=1) branch (half width) plus a 1x1 conv shortcut."""
 
-    def __init__(self, dim: int, kernel_size: int = 3, dilation: int = 1, compress: int = 2) -> None:
+    def __init__(
+        self, dim: int, kernel_size: int = 3, dilation: int = 1, compress: int = 2
+    ) -> None:
         super().__init__()
         hidden = dim // compress
         self.block = nn.Sequential(
@@ -100,7 +102,7 @@ class SEANetEncoder(nn.Module):
 
 
 class SEANetDecoder(nn.Module):
-    """Embeddings -> waveform. Unused by VARSTok inference; present so official keys load strictly."""
+    """Embeddings -> waveform. Unused at inference; present so official keys load strictly."""
 
     def __init__(
         self,
