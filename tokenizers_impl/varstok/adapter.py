@@ -50,7 +50,10 @@ def resolve_model_files(
 
 def checkpoint_was_trained(path: Path) -> bool:
     """False for checkpoints that record ``global_step == 0`` (random/parity weights)."""
-    raw = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    try:
+        raw = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+    except RuntimeError:  # legacy (non-zip) serialisation cannot be memory-mapped
+        raw = torch.load(path, map_location="cpu", weights_only=True)
     step = raw.get("global_step") if isinstance(raw, dict) else None
     return step is None or int(step) > 0
 
