@@ -1,5 +1,8 @@
 """``tokbench demo``: the packaged demo suite on a synthetic espeak-ng set, end to end.
 
+Every installed tokenizer family and metric takes part: those the YAML names with its settings,
+any other installed entry point with its defaults.
+
 Runs even when no tokenizer has weights: every skipped tokenizer or metric is printed with its
 reason and listed in the report. Paths (data cache, store, report) are relative to the current
 directory, never to the installed package.
@@ -8,20 +11,34 @@ directory, never to the installed package.
 from __future__ import annotations
 
 from dataclasses import replace
+from importlib.metadata import entry_points
 from pathlib import Path
 
-from bench.suite import SUITES_DIR, Suite, load_suite
+from bench.registry import METRIC_GROUP, TOKENIZER_GROUP
+from bench.suite import SUITES_DIR, MetricSpec, Suite, VariantSpec, load_suite
 
 DEMO_SUITE = SUITES_DIR / "demo.yaml"
 
 
 def demo_suite(cache_dir: Path, store_path: Path | None = None, workers: int | None = None
                ) -> Suite:
-    """The packaged demo suite with its cache and store under ``cache_dir`` (cwd-relative)."""
+    """The packaged demo suite with its cache and store under ``cache_dir`` (cwd-relative),
+    extended by every installed tokenizer family and metric the YAML does not name."""
     cache_dir = Path(cache_dir).resolve()
     suite = load_suite(DEMO_SUITE)
+    families = {v.family for v in suite.variants}
+    extra_variants = tuple(VariantSpec(name=ep.name, family=ep.name)
+                           for ep in sorted(entry_points(group=TOKENIZER_GROUP),
+                                            key=lambda e: e.name)
+                           if ep.name not in families)
+    named = {m.id for m in suite.metrics}
+    extra_metrics = tuple(MetricSpec(id=ep.name)
+                          for ep in sorted(entry_points(group=METRIC_GROUP), key=lambda e: e.name)
+                          if ep.name not in named)
     suite = replace(suite, base_dir=str(Path.cwd()), cache_dir=str(cache_dir),
-                    store=str(store_path.resolve() if store_path else cache_dir / "demo.sqlite"))
+                    store=str(store_path.resolve() if store_path else cache_dir / "demo.sqlite"),
+                    variants=suite.variants + extra_variants,
+                    metrics=suite.metrics + extra_metrics)
     if workers is not None:
         suite = replace(suite, batch=replace(suite.batch, workers=workers))
     return suite

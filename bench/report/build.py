@@ -111,8 +111,8 @@ def _figures(data: RunData, dataset: str, summary, plot_dir: Path) -> list[Path]
         if info.get("needs_tokens"):
             continue
         hib = bool(info.get("higher_is_better", True))
-        path = plots.quality_vs_rate(summary, metric, hib, f"{dataset}: {metric} vs bitrate",
-                                     plot_dir / f"{dataset}_{metric}_vs_kbps.png")
+        path = plots.quality_vs_rate(summary, metric, hib, f"{dataset}: {metric} vs rate",
+                                     plot_dir / f"{dataset}_{metric}_vs_rate.png")
         if path:
             figures.append(path)
         path = plots.distributions(data, dataset, metric, plot_dir / f"{dataset}_{metric}_box.png")

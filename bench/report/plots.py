@@ -12,6 +12,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.ticker import MaxNLocator
 
 from bench.report.tables import RunData, rate_values, variant_order
 from bench.suite import GROUND_TRUTH
@@ -36,27 +37,32 @@ def pareto_front(points: list[tuple[float, float]], higher_is_better: bool) -> l
 
 
 def quality_vs_rate(summary: pd.DataFrame, metric: str, higher_is_better: bool, title: str,
-                    out: Path, rate: str = "total_kbps") -> Path | None:
-    """Scatter of variant means (with CI bars) against bitrate, Pareto front drawn as a line."""
-    rows = summary[summary[f"{rate}_n"] > 0]
+                    out: Path) -> Path | None:
+    """Variant means (95% CI bars) against token rate (left) and total bitrate (right), each
+    panel with its Pareto front."""
+    rows = summary[summary["tokens_per_s_n"] > 0]
     rows = rows[rows[f"{metric}_n"] > 0] if f"{metric}_n" in rows else rows.iloc[0:0]
     if rows.empty:
         return None
-    x = rows[f"{rate}_mean"].to_numpy(float)
     y = rows[f"{metric}_mean"].to_numpy(float)
     err = np.nan_to_num(rows[f"{metric}_ci95"].to_numpy(float))
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.errorbar(x, y, yerr=err, fmt="o", capsize=3)
-    for xi, yi, label in zip(x, y, rows["variant"], strict=True):
-        ax.annotate(label, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
-    front = pareto_front(list(zip(x.tolist(), y.tolist(), strict=True)), higher_is_better)
-    ax.plot(x[front], y[front], "--", color="tab:red", label="Pareto front")
-    ax.set_xlabel("total kbps (tokens + side information)" if rate == "total_kbps" else rate)
-    ax.set_ylabel(f"{metric} ({'higher' if higher_is_better else 'lower'} is better)")
-    ax.set_title(title, fontsize=9)
-    ax.margins(x=0.25, y=0.1)
-    ax.legend(fontsize=7)
-    ax.grid(alpha=0.3)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    for ax, rate, label in zip(axes, ("tokens_per_s", "total_kbps"),
+                               ("tokens/s", "total kbps (tokens + side information)"),
+                               strict=True):
+        x = rows[f"{rate}_mean"].to_numpy(float)
+        ax.errorbar(x, y, yerr=err, fmt="o", capsize=3)
+        for xi, yi, name in zip(x, y, rows["variant"], strict=True):
+            ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        front = pareto_front(list(zip(x.tolist(), y.tolist(), strict=True)), higher_is_better)
+        ax.plot(x[front], y[front], "--", color="tab:red", label="Pareto front")
+        ax.set_xlabel(label)
+        ax.xaxis.set_major_locator(MaxNLocator(5))
+        ax.margins(x=0.25, y=0.1)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    axes[0].set_ylabel(f"{metric} ({'higher' if higher_is_better else 'lower'} is better)")
+    fig.suptitle(title, fontsize=9)
     return _save(fig, out)
 
 

@@ -107,7 +107,7 @@ def test_html_is_self_contained_with_figures(toy_run: tuple[Path, int]) -> None:
     assert "fresh (untrained weights)" in html
     assert "weights not found at /nowhere/model.ckpt" in html
     plots = {p.name for p in (files.out_dir / "plots").iterdir()}
-    assert {"tones_toy_snr_vs_kbps.png", "tones_toy_snr_box.png", "tones_spans.png",
+    assert {"tones_toy_snr_vs_rate.png", "tones_toy_snr_box.png", "tones_spans.png",
             "tones_token_rate.png"} <= plots
 
 

@@ -21,6 +21,10 @@ def test_demo_suite_names_registered_things_and_writes_under_cache(tmp_path: Pat
     assert [m.id for m in suite.metrics if m.id not in known] == []
     assert {v.family for v in suite.variants} <= set(tokenizer_names())
     assert len(suite.datasets) == 1 and suite.datasets[0].synth is not None
+    # Every installed entry point takes part; run-time registered toys do not.
+    assert {"varstok", "wavtokenizer", "plutok"} <= {v.family for v in suite.variants}
+    assert {"spk_sim_ecapa", "spk_sim_wavlm", "utmos"} <= {m.id for m in suite.metrics}
+    assert "toy_snr" not in {m.id for m in suite.metrics}
 
 
 @pytest.mark.slow
