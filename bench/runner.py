@@ -126,15 +126,21 @@ class _Run:
         try:
             metrics = self._load_metrics()
             self._start_pool(metrics)
-            for spec in suite.datasets:
-                try:
-                    manifest, utts = load_dataset(spec, suite)
-                except Exception as err:  # a dataset that cannot be prepared is reported
-                    self.log(f"dataset {spec.name!r} skipped: {type(err).__name__}: {err}")
-                    store.record_dataset(run_id, spec.name, f"unavailable: {err}", 0)
+            datasets = self._prepare_datasets()
+            gt_metrics = [m for m in metrics if m.reference_free]
+            for data in datasets:
+                if gt_metrics:
+                    self._run_ground_truth(*data, self._ordered(gt_metrics))
+            for variant in suite.variants:  # one tokenizer in memory at a time
+                tokenizer = self._tokenizer(variant)
+                if tokenizer is None:
                     continue
-                store.record_dataset(run_id, spec.name, str(manifest), len(utts))
-                self._run_dataset(spec.name, manifest.parent, utts)
+                for data in datasets:
+                    self._run_variant(*data, variant, tokenizer)
+                    self._corpus(data[0], variant, tokenizer)
+                del tokenizer
+                if self.device.type == "cuda":
+                    torch.cuda.empty_cache()
         except BaseException:
             store.set_run_status(run_id, "interrupted")
             raise
@@ -170,25 +176,30 @@ class _Run:
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                             initializer=_init_worker, initargs=(payload,))
 
-    # -- one dataset --------------------------------------------------------------------------
-    def _run_dataset(self, dataset: str, root: Path, utts: list[Utterance]) -> None:
-        ordered = sorted(utts, key=lambda u: (utterance_seconds(u, root), u.id))
-        seconds = {u.id: utterance_seconds(u, root) for u in utts}
-        all_metrics = self.pool_metrics + self.inline_metrics
-        gt_metrics = [m for m in all_metrics if m.reference_free]
-        if gt_metrics:
-            self._run_ground_truth(dataset, root, ordered, seconds, gt_metrics)
-        for variant in self.suite.variants:
-            tokenizer = self._tokenizer(variant)
-            if tokenizer is None:
+    # -- datasets and tokenizers --------------------------------------------------------------
+    def _prepare_datasets(self) -> list[tuple[str, Path, list[Utterance], dict[str, float]]]:
+        """(name, manifest folder, utterances sorted by duration, seconds) of each dataset."""
+        prepared = []
+        for spec in self.suite.datasets:
+            try:
+                manifest, utts = load_dataset(spec, self.suite)
+            except Exception as err:  # a dataset that cannot be prepared is reported
+                self.log(f"dataset {spec.name!r} skipped: {type(err).__name__}: {err}")
+                self.store.record_dataset(self.run_id, spec.name,
+                                          f"unavailable: {type(err).__name__}: {err}", 0)
                 continue
-            self._run_variant(dataset, root, ordered, seconds, variant, tokenizer)
-            self._corpus(dataset, variant, tokenizer)
+            self.store.record_dataset(self.run_id, spec.name, str(manifest), len(utts))
+            root = manifest.parent
+            seconds = {u.id: utterance_seconds(u, root) for u in utts}
+            ordered = sorted(utts, key=lambda u: (seconds[u.id], u.id))
+            prepared.append((spec.name, root, ordered, seconds))
+        return prepared
+
+    def _ordered(self, metrics: list[LoadedMetric]) -> list[LoadedMetric]:
+        return [m for m in self.pool_metrics + self.inline_metrics if m in metrics]
 
     def _tokenizer(self, variant: VariantSpec) -> Tokenizer | None:
-        cache = self.__dict__.setdefault("_tokenizers", {})
-        if variant.name in cache:
-            return cache[variant.name]
+        """Build a variant's tokenizer on the run's device, or record why it is skipped."""
         try:
             tok = load_tokenizer(variant.family, **variant.settings)
             if not isinstance(tok, Tokenizer):
@@ -203,7 +214,6 @@ class _Run:
             self.store.record_variant(self.run_id, variant.name, variant.family, variant.settings,
                                       "skipped", reason)
             self.log(f"variant {variant.name} skipped: {reason}")
-            cache[variant.name] = None
             return None
         info = getattr(tok, "info", None)
         if not isinstance(info, TokenizerInfo):
@@ -213,7 +223,6 @@ class _Run:
             checkpoint=info.checkpoint, trained=info.trained, notes=info.notes,
             sample_rate=int(tok.sample_rate), vocab_size=int(tok.vocab_size),
             frame_rate=float(tok.frame_rate))
-        cache[variant.name] = tok
         return tok
 
     def _batches(self, ordered: list[Utterance], seconds: dict[str, float],
