@@ -182,3 +182,30 @@ def test_object_without_the_contract_is_skipped(tmp_path: Path, tones: Path) -> 
     assert "does not implement the Tokenizer contract" in summary.skipped_variants["junk"]
     assert "unknown tokenizer family 'no_such_family'" in summary.skipped_variants["unknown"]
     assert rows(tmp_path / "store.sqlite", "SELECT status FROM runs") == [("complete",)]
+
+
+def test_several_datasets_and_a_missing_one(tmp_path: Path, tones: Path) -> None:
+    wide = write_tone_set(tmp_path / "wide", sample_rate=16000, n=2)
+    suite = parse_suite({
+        "name": "multi",
+        "datasets": [{"name": "tones", "manifest": str(tones), "limit": 3},
+                     {"name": "wide", "manifest": str(wide)},
+                     {"name": "gone", "manifest": str(tmp_path / "nowhere.jsonl")}],
+        "variants": [{"name": "mulaw8k", "family": "mulaw"},
+                     {"name": "spans", "family": "mulaw_spans"}],
+        "metrics": ["toy_snr", "tokens_per_s"],
+        "batch": {"workers": 0},
+        "store": str(tmp_path / "store.sqlite"),
+    })
+    run_suite(suite, progress=False, log=lambda _: None)
+    store = tmp_path / "store.sqlite"
+    counts = rows(store, "SELECT dataset, variant, COUNT(*) FROM utterances "
+                         "GROUP BY dataset, variant ORDER BY 1, 2")
+    assert counts == [("tones", "mulaw8k", 3), ("tones", "spans", 3),
+                      ("wide", "mulaw8k", 2), ("wide", "spans", 2)]
+    gone = rows(store, "SELECT manifest, n_utterances FROM datasets WHERE dataset='gone'")
+    assert gone[0][0].startswith("unavailable: FileNotFoundError") and gone[0][1] == 0
+    # 16 kHz audio through an 8 kHz codec: 8000 tokens per input second, per dataset corpus.
+    corpus = rows(store, "SELECT dataset, value FROM corpus_results WHERE variant='mulaw8k' "
+                         "AND metric='tokens_per_s' AND key='corpus' ORDER BY 1")
+    assert corpus == [("tones", 8000.0), ("wide", 8000.0)]
