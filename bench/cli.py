@@ -46,12 +46,18 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="tokbench", description=__doc__.splitlines()[0])
+    examples = "examples:\n" + "\n".join(line for line in __doc__.splitlines()
+                                          if line.startswith("    tokbench"))
+    p = argparse.ArgumentParser(
+        prog="tokbench", epilog=examples, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Evaluate speech tokenizers: run suites, rebuild reports, score folders, "
+                    "build datasets, train.")
     sub = p.add_subparsers(dest="command")
 
     run = sub.add_parser("run", help="run a suite (datasets × variants × metrics)")
     run.add_argument("suite", help="suite YAML path, or the name of a packaged suite (demo)")
-    run.add_argument("--resume", action="store_true", help="continue the last unfinished run")
+    run.add_argument("--resume", action="store_true",
+                     help="continue the newest unfinished run of this suite (same config hash)")
     run.add_argument("--store", help="SQLite store path (overrides the suite's)")
     run.add_argument("--out", help="report folder (default <report_dir>/<suite name>)")
     run.add_argument("--workers", type=int, help="CPU metric processes (0 = inline)")
