@@ -1,0 +1,1 @@
+"""Packaged benchmark suites (YAML); a package so that wheels ship them as package data."""
