@@ -132,6 +132,25 @@ def _static_reach(ok: torch.Tensor) -> torch.Tensor:
     return torch.cumprod(ok.long(), dim=-1).sum(dim=-1)
 
 
+def _growth_tables(reach: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Lookup tables from a seed's neighbourhood pattern to the frames it claims / its start.
+
+    Pattern bit ``d - 1`` (d = 1..reach): frame ``i + d`` is free and similar enough; bit
+    ``reach + d - 1``: the same for ``i - d``. Growth is right first, then left with the remaining
+    budget (span <= reach + 1). Row ``4**reach`` is "not a seed" (claims nothing). Columns are
+    offsets ``-reach .. reach``.
+    """
+    patterns = torch.arange(4**reach, device=device)
+    bits = (patterns.view(-1, 1) >> torch.arange(2 * reach, device=device)) & 1
+    grow_f = torch.cumprod(bits[:, :reach], dim=1).sum(dim=1)
+    grow_b = torch.minimum(torch.cumprod(bits[:, reach:], dim=1).sum(dim=1), reach - grow_f)
+    offsets = torch.arange(-reach, reach + 1, device=device).view(1, -1)
+    claims = (offsets >= -grow_b.view(-1, 1)) & (offsets <= grow_f.view(-1, 1))
+    firsts = offsets == -grow_b.view(-1, 1)
+    none = torch.zeros(1, 2 * reach + 1, dtype=torch.bool, device=device)
+    return torch.cat([claims, none]), torch.cat([firsts, none])
+
+
 def greedy_spans(
     s: torch.Tensor, ok_fwd: torch.Tensor, ok_bwd: torch.Tensor, valid: torch.Tensor,
     max_span: int, check_every: int = 2,
@@ -175,12 +194,14 @@ def greedy_spans(
     side = pos + steps.view(1, -1, 1)
     side = torch.where((side >= 0) & (side < frames), side, taken).expand(batch, -1, -1)
     side_flat = (side + row).reshape(-1)
-    static_ok = torch.cat([ok_fwd, ok_bwd], dim=-1).transpose(1, 2).view(batch, 2, reach, frames)
-    claim_offsets = torch.arange(-reach, reach + 1, device=device).view(1, -1, 1)
-    claim_flat = (pos + claim_offsets).clamp(0, frames) + row
+    static_ok = torch.cat([ok_fwd, ok_bwd], dim=-1).transpose(1, 2).contiguous()  # [B, 2r, T]
+    claim_table, start_table = _growth_tables(reach, device)
+    no_seed = claim_table.shape[0] - 1
+    bit_weights = (2 ** torch.arange(2 * reach, device=device)).view(1, -1, 1)
+    claim_offsets = torch.arange(-reach, reach + 1, device=device).view(1, 1, -1)
+    claim_flat = (pos.transpose(1, 2) + claim_offsets).clamp(0, frames) + row  # [B, T, 2r+1]
     sentinel = row + taken
     starts = torch.zeros(batch, frames + 1, dtype=torch.bool, device=device)
-    first_flat = pos[:, 0] + row[:, 0]
     rank_flat = rank.view(-1)
     starts_flat = starts.view(-1)
     rounds = 0
@@ -189,15 +210,13 @@ def greedy_spans(
             current = rank[:, :frames]
             others = rank_flat.index_select(0, conflict_flat).view(batch, -1, frames)
             ready = others.amin(dim=1) > current
-            free_side = rank_flat.index_select(0, side_flat).view(batch, 2, reach, frames) != taken
-            growth = torch.cumprod((free_side & static_ok).to(torch.int32), dim=2).sum(dim=2)
-            grow_f = growth[:, 0]
-            grow_b = torch.minimum(growth[:, 1], reach - grow_f)
-            starts_flat.index_fill_(
-                0, torch.where(ready, first_flat - grow_b, sentinel[:, 0]).view(-1), True)
-            claimed = (ready.unsqueeze(1) & (claim_offsets >= -grow_b.unsqueeze(1))
-                       & (claim_offsets <= grow_f.unsqueeze(1)))
+            free_side = rank_flat.index_select(0, side_flat).view(batch, 2 * reach, frames) != taken
+            pattern = ((free_side & static_ok).long() * bit_weights).sum(dim=1)
+            code = torch.where(ready, pattern, no_seed).view(-1)
+            claimed = claim_table.index_select(0, code).view(batch, frames, -1)
             rank_flat.index_fill_(0, torch.where(claimed, claim_flat, sentinel).view(-1), taken)
+            first = start_table.index_select(0, code).view(batch, frames, -1)
+            starts_flat.index_fill_(0, torch.where(first, claim_flat, sentinel).view(-1), True)
             rounds += 1
         if not bool((rank[:, :frames] < taken).any()) or rounds > frames + check_every:
             break
