@@ -105,3 +105,15 @@ def test_length_regulator_repeats_by_span() -> None:
     assert frames.tolist() == [6, 3]
     assert out[0, 0].tolist() == [0, 1, 1, 2, 2, 2]
     assert out[1, 1].tolist() == [3, 3, 4, 0, 0, 0]
+
+
+def test_direct_growth_path_for_long_spans(monkeypatch) -> None:
+    """max_span above the lookup-table limit uses the direct growth computation."""
+    from tokenizers_impl.varstok import clustering as module
+
+    monkeypatch.setattr(module, "MAX_TABLE_REACH", 0)
+    generator = torch.Generator().manual_seed(5)
+    for variant in ("original", "fixed"):
+        x = _smooth_walk(8, 50, generator)
+        _, spans = TemporalDensityPeakClustering(variant, 0.7, 5, 6, 0.2)(x[None])
+        assert spans[0].tolist() == reference_spans(x, variant, 0.7, 5, 6, 0.2)

@@ -33,6 +33,7 @@ import torch.nn.functional as F
 from torch import nn
 
 VARIANTS = ("original", "fixed")
+MAX_TABLE_REACH = 8  # lookup tables have 4**reach rows
 
 
 @dataclass(frozen=True)
@@ -195,8 +196,9 @@ def greedy_spans(
     side = torch.where((side >= 0) & (side < frames), side, taken).expand(batch, -1, -1)
     side_flat = (side + row).reshape(-1)
     static_ok = torch.cat([ok_fwd, ok_bwd], dim=-1).transpose(1, 2).contiguous()  # [B, 2r, T]
-    claim_table, start_table = _growth_tables(reach, device)
-    no_seed = claim_table.shape[0] - 1
+    claim_table, start_table = (_growth_tables(reach, device) if reach <= MAX_TABLE_REACH
+                                else (None, None))
+    no_seed = 4**reach
     bit_weights = (2 ** torch.arange(2 * reach, device=device)).view(1, -1, 1)
     claim_offsets = torch.arange(-reach, reach + 1, device=device).view(1, 1, -1)
     claim_flat = (pos.transpose(1, 2) + claim_offsets).clamp(0, frames) + row  # [B, T, 2r+1]
@@ -211,11 +213,20 @@ def greedy_spans(
             others = rank_flat.index_select(0, conflict_flat).view(batch, -1, frames)
             ready = others.amin(dim=1) > current
             free_side = rank_flat.index_select(0, side_flat).view(batch, 2 * reach, frames) != taken
-            pattern = ((free_side & static_ok).long() * bit_weights).sum(dim=1)
-            code = torch.where(ready, pattern, no_seed).view(-1)
-            claimed = claim_table.index_select(0, code).view(batch, frames, -1)
+            if claim_table is not None:
+                pattern = ((free_side & static_ok).long() * bit_weights).sum(dim=1)
+                code = torch.where(ready, pattern, no_seed).view(-1)
+                claimed = claim_table.index_select(0, code).view(batch, frames, -1)
+                first = start_table.index_select(0, code).view(batch, frames, -1)
+            else:  # long spans: tables would be too large, derive growth directly
+                open_ = (free_side & static_ok).view(batch, 2, reach, frames).long()
+                growth = torch.cumprod(open_, dim=2).sum(dim=2).transpose(1, 2)  # [B, T, 2]
+                grow_f = growth[..., :1]
+                grow_b = torch.minimum(growth[..., 1:], reach - grow_f)
+                seed = ready.unsqueeze(-1)
+                claimed = seed & (claim_offsets >= -grow_b) & (claim_offsets <= grow_f)
+                first = seed & (claim_offsets == -grow_b)
             rank_flat.index_fill_(0, torch.where(claimed, claim_flat, sentinel).view(-1), taken)
-            first = start_table.index_select(0, code).view(batch, frames, -1)
             starts_flat.index_fill_(0, torch.where(first, claim_flat, sentinel).view(-1), True)
             rounds += 1
         if not bool((rank[:, :frames] < taken).any()) or rounds > frames + check_every:
