@@ -97,3 +97,20 @@ def test_wavtokenizer_adapter(varstok_golden: Path) -> None:
     alone, _ = tok.decode(batch.select(1))
     peak = float(alone.abs().max())
     torch.testing.assert_close(audio[1, :21760], alone[0], rtol=0, atol=1e-5 * peak)
+
+
+def test_very_short_audio_gives_tokens_alone_and_in_batch(varstok_golden: Path) -> None:
+    """Fewer frames than the clustering's k + 1 = 11: density from the neighbours that exist."""
+    tok = varstok_adapter.build(checkpoint=str(varstok_golden))
+    generator = torch.Generator().manual_seed(0)
+    sizes = [1, 100, 321, 3000]
+    wavs = torch.zeros(len(sizes), max(sizes))
+    for i, n in enumerate(sizes):
+        wavs[i, :n] = torch.randn(n, generator=generator) * 0.1
+    batch = tok.encode(wavs, torch.tensor(sizes))
+    assert batch.durations.sum(dim=1).tolist() == [1, 1, 2, 10]
+    for i, n in enumerate(sizes):
+        alone = tok.encode(wavs[i : i + 1, :n], torch.tensor([n]))
+        assert torch.equal(alone.item_tokens(0), batch.item_tokens(i))
+    _, audio_lengths = tok.decode(batch)
+    assert audio_lengths.tolist() == [320, 320, 640, 3200]
