@@ -144,9 +144,9 @@ def _run_and_report(suite: Any, store_path: Path, resume: bool, no_progress: boo
     print(f"run {summary.run_id} ({summary.name}) complete: {summary.utterances_done} utterance "
           f"results, {summary.utterances_failed} failures; store {store_path}")
     for name, reason in summary.skipped_variants.items():
-        print(f"  skipped variant {name}: {reason}")
+        print(f"  skipped variant {name}: " + reason.replace("\n", "\n      "))
     for name, reason in summary.skipped_metrics.items():
-        print(f"  skipped metric {name}: {reason}")
+        print(f"  skipped metric {name}: " + reason.replace("\n", "\n      "))
     if no_report:
         return 0
     with Store(store_path) as store:

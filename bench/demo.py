@@ -62,11 +62,11 @@ def run_demo(cache_dir: Path = Path(".tokbench_cache"), store_path: Path | None 
     if summary.skipped_variants:
         print("tokenizers skipped:")
         for name, reason in summary.skipped_variants.items():
-            print(f"  {name}: {reason}")
+            print(f"  {name}: " + reason.replace("\n", "\n      "))
     if summary.skipped_metrics:
         print("metrics skipped:")
         for name, reason in summary.skipped_metrics.items():
-            print(f"  {name}: {reason}")
+            print(f"  {name}: " + reason.replace("\n", "\n      "))
     print(f"{summary.utterances_done} utterance results, {summary.utterances_failed} failures")
     print(f"report: {files.index_html.resolve()}")
     return 0

@@ -37,7 +37,12 @@ def skipped_lines(data: RunData) -> list[str]:
     lines += [f"metric {m['metric']}: {m['reason']}" for m in data.metrics if m["status"] != "ok"]
     lines += [f"dataset {d['dataset']}: {d['manifest']}" for d in data.datasets
               if str(d["manifest"]).startswith("unavailable")]
-    return lines
+    return [one_line(line) for line in lines]
+
+
+def one_line(text: str) -> str:
+    """Multi-line reasons (e.g. where to put weights) as one Markdown-safe line."""
+    return " / ".join(part.strip() for part in str(text).splitlines() if part.strip())
 
 
 def write_report(store: Store, run_id: int, out_dir: Path | None = None,
@@ -90,7 +95,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         for title, t in tables:
             md += [f"{title}:", "", to_markdown(t), ""]
         md += [f"![{f.stem}](plots/{f.name})" for f in figures] + [""]
-    md += ["## Notes", ""] + [f"{i}. {n}" for i, n in enumerate(notes, 1)] + [""]
+    md += ["## Notes", ""] + [f"{i}. {one_line(n)}" for i, n in enumerate(notes, 1)] + [""]
     failures = failure_table(data)
     if not failures.empty:
         md += ["## Failed utterances", "", to_markdown(failures), ""]
