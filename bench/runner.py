@@ -175,6 +175,8 @@ class _Run:
             payload = pickle.dumps([m.metric for m in self.pool_metrics])
             self.pool = ProcessPoolExecutor(max_workers=workers, mp_context=get_context("spawn"),
                                             initializer=_init_worker, initargs=(payload,))
+            for _ in range(workers):  # start the workers now, while the main process loads data
+                self.pool.submit(_worker_ready)
 
     # -- datasets and tokenizers --------------------------------------------------------------
     def _prepare_datasets(self) -> list[tuple[str, Path, list[Utterance], dict[str, float]]]:
@@ -561,6 +563,10 @@ _WORKER_METRICS: list[Metric] = []
 def _init_worker(payload: bytes) -> None:
     torch.set_num_threads(1)
     _WORKER_METRICS.extend(pickle.loads(payload))
+
+
+def _worker_ready() -> bool:
+    return True
 
 
 def _score_in_worker(items: list[MetricInput]) -> dict[str, list[tuple[float | None, str | None]]]:

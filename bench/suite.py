@@ -84,7 +84,7 @@ class BatchSettings:
 
     max_items: int = 8
     max_seconds: float = 120.0
-    workers: int = 2
+    workers: int = 1
     device: str = "auto"
     store_tokens: bool = True
 
