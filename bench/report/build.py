@@ -17,6 +17,7 @@ from bench.report.tables import (
     footnotes,
     load_run,
     summary_table,
+    to_latex,
     to_markdown,
 )
 from bench.store import Store
@@ -87,7 +88,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         (out / f"{dataset}.md").write_text(
             "\n\n".join(f"{title}\n\n{to_markdown(t)}" for title, t in tables) + "\n", "utf-8")
         (out / f"{dataset}.tex").write_text(
-            "\n".join(f"% {title}\n" + t.to_latex(index=False, escape=True, na_rep="--")
+            "\n".join(f"% {title.replace('±', '+/-')}\n" + to_latex(t)
                       for title, t in tables), "utf-8")
         figures = _figures(data, dataset, summary, out / "plots")
         sections.append((dataset, tables, figures))

@@ -299,3 +299,15 @@ def to_markdown(table: pd.DataFrame) -> str:
     for row in table.itertuples(index=False):
         lines.append("| " + " | ".join(esc(v) for v in row) + " |")
     return "\n".join(lines)
+
+
+_LATEX_SYMBOLS = {"↑": r"$\uparrow$", "↓": r"$\downarrow$", "±": r"$\pm$", "—": "--",
+                  "−": "-", "×": r"$\times$"}
+
+
+def to_latex(table: pd.DataFrame) -> str:
+    """pandas LaTeX (escaped) with the display symbols spelled so that pdflatex accepts them."""
+    text = table.to_latex(index=False, escape=True, na_rep="--")
+    for symbol, command in _LATEX_SYMBOLS.items():
+        text = text.replace(symbol, command)
+    return text

@@ -87,6 +87,7 @@ def test_tables_hold_stored_values(toy_run: tuple[Path, int]) -> None:
     assert "8000.0 ± 0.0 [1 excl.]" in md
     tex = (files.out_dir / "tones.tex").read_text()
     assert "\\begin{tabular}" in tex and "untrained weights" in tex
+    assert "$\\pm$" in tex and "±" not in tex and "↑" not in tex
     readme = files.summary_md.read_text()
     assert "missing (broken): FileNotFoundError: weights not found" in readme
     assert "metric not_a_metric" in readme
