@@ -73,21 +73,44 @@ def check_waveforms(waveforms: torch.Tensor, lengths: torch.Tensor, min_samples:
         raise ValueError("waveforms contain NaN or inf")
 
 
-class VarstokTokenizer:
-    """VARSTok behind the tokbench ``Tokenizer`` protocol."""
+class CodecTokenizer:
+    """Shared body of the 75 Hz VARSTok/WavTokenizer adapters: device handling and the
+    validation of padded token ids before decoding."""
 
     sample_rate = SAMPLE_RATE
     frame_rate = FRAME_RATE
 
-    def __init__(self, model: VARSTok, name: str, info: TokenizerInfo, bandwidth_id: int = 0):
+    def __init__(self, model: torch.nn.Module, name: str, info: TokenizerInfo,
+                 vocab_size: int, bandwidth_id: int = 0):
         self.model = model
         self.name = name
         self.info = info
+        self.vocab_size = vocab_size
         self.bandwidth_id = bandwidth_id
+        self.device = torch.device("cpu")
+
+    def checked_ids(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        """(ids with padding set to -1, mask of real positions), after a range check."""
+        tokens = batch.tokens.to(self.device)
+        positions = torch.arange(tokens.shape[1], device=self.device).view(1, -1)
+        real = positions < batch.lengths.to(self.device).view(-1, 1)
+        if bool((tokens[real] < 0).any()) or bool((tokens[real] >= self.vocab_size).any()):
+            raise ValueError(f"token ids must be in [0, {self.vocab_size})")
+        return torch.where(real, tokens, torch.full_like(tokens, -1)), real
+
+    def to(self, device: torch.device | str) -> CodecTokenizer:
+        self.device = torch.device(device)
+        self.model.to(self.device)
+        return self
+
+
+class VarstokTokenizer(CodecTokenizer):
+    """VARSTok behind the tokbench ``Tokenizer`` protocol."""
+
+    def __init__(self, model: VARSTok, name: str, info: TokenizerInfo, bandwidth_id: int = 0):
         settings = model.clustering
         assert settings is not None
-        self.vocab_size = model.bins * settings.max_span
-        self.device = torch.device("cpu")
+        super().__init__(model, name, info, model.bins * settings.max_span, bandwidth_id)
 
     def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> TokenBatch:
         check_waveforms(waveforms, lengths, min_samples=1)
@@ -98,23 +121,13 @@ class VarstokTokenizer:
         return TokenBatch(tokens=tokens, lengths=(spans > 0).sum(dim=1), durations=spans)
 
     def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        tokens = batch.tokens.to(self.device)
-        positions = torch.arange(tokens.shape[1], device=self.device).view(1, -1)
-        real = positions < batch.lengths.to(self.device).view(-1, 1)
-        if bool((tokens[real] < 0).any()) or bool((tokens[real] >= self.vocab_size).any()):
-            raise ValueError(f"token ids must be in [0, {self.vocab_size})")
-        ids = torch.where(real, tokens, torch.full_like(tokens, -1))
+        ids, real = self.checked_ids(batch)
         features, spans = self.model.codes_to_features(ids)
         if batch.durations is not None and not torch.equal(
                 spans.cpu(), torch.where(real.cpu(), batch.durations, 0)):
             raise ValueError("durations disagree with the spans coded in the token ids")
         audio, audio_lengths = self.model.decode_with_lengths(features, spans, self.bandwidth_id)
         return audio.cpu(), audio_lengths.cpu()
-
-    def to(self, device: torch.device | str) -> VarstokTokenizer:
-        self.device = torch.device(device)
-        self.model.to(self.device)
-        return self
 
 
 def build(

@@ -14,9 +14,8 @@ import torch
 
 from bench.contract import TokenBatch, TokenizerInfo
 from tokenizers_impl.varstok.adapter import (
-    FRAME_RATE,
     PRETRAINED_DIR,
-    SAMPLE_RATE,
+    CodecTokenizer,
     check_waveforms,
     checkpoint_was_trained,
     resolve_model_files,
@@ -24,19 +23,11 @@ from tokenizers_impl.varstok.adapter import (
 from tokenizers_impl.wavtokenizer.model import WavTokenizer
 
 
-class WavTokenizerTokenizer:
+class WavTokenizerTokenizer(CodecTokenizer):
     """WavTokenizer behind the tokbench ``Tokenizer`` protocol."""
 
-    sample_rate = SAMPLE_RATE
-    frame_rate = FRAME_RATE
-
     def __init__(self, model: WavTokenizer, name: str, info: TokenizerInfo, bandwidth_id: int = 0):
-        self.model = model
-        self.name = name
-        self.info = info
-        self.bandwidth_id = bandwidth_id
-        self.vocab_size = model.bins
-        self.device = torch.device("cpu")
+        super().__init__(model, name, info, model.bins, bandwidth_id)
 
     def encode(self, waveforms: torch.Tensor, lengths: torch.Tensor) -> TokenBatch:
         check_waveforms(waveforms, lengths, min_samples=1)
@@ -46,20 +37,11 @@ class WavTokenizerTokenizer:
         return TokenBatch(tokens=tokens, lengths=(tokens >= 0).sum(dim=1))
 
     def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
-        tokens = batch.tokens.to(self.device)
-        positions = torch.arange(tokens.shape[1], device=self.device).view(1, -1)
-        real = positions < batch.lengths.to(self.device).view(-1, 1)
-        if bool((tokens[real] < 0).any()) or bool((tokens[real] >= self.vocab_size).any()):
-            raise ValueError(f"token ids must be in [0, {self.vocab_size})")
-        features = self.model.codes_to_features(torch.where(real, tokens, -1))
-        spans = real.long()
-        audio, audio_lengths = self.model.decode_with_lengths(features, spans, self.bandwidth_id)
+        ids, real = self.checked_ids(batch)
+        features = self.model.codes_to_features(ids)
+        audio, audio_lengths = self.model.decode_with_lengths(
+            features, real.long(), self.bandwidth_id)
         return audio.cpu(), audio_lengths.cpu()
-
-    def to(self, device: torch.device | str) -> WavTokenizerTokenizer:
-        self.device = torch.device(device)
-        self.model.to(self.device)
-        return self
 
 
 def build(
