@@ -131,13 +131,15 @@ class _Run:
             for data in datasets:
                 if gt_metrics:
                     self._run_ground_truth(*data, self._ordered(gt_metrics))
+                    self._corpus(data[0], data[2], GROUND_TRUTH, gt_metrics, None)
             for variant in suite.variants:  # one tokenizer in memory at a time
                 tokenizer = self._tokenizer(variant)
                 if tokenizer is None:
                     continue
                 for data in datasets:
                     self._run_variant(*data, variant, tokenizer)
-                    self._corpus(data[0], variant, tokenizer)
+                    self._corpus(data[0], data[2], variant.name,
+                                 self.pool_metrics + self.inline_metrics, tokenizer)
                 del tokenizer
                 if self.device.type == "cuda":
                     torch.cuda.empty_cache()
@@ -311,36 +313,39 @@ class _Run:
             self._flush(pending.pop(0))
         bar.close()
 
-    def _corpus(self, dataset: str, variant: VariantSpec, tok: Tokenizer) -> None:
-        """Corpus summaries of token metrics (total tokens / total seconds, codebook
-        perplexity), rebuilt from the store so that resumed runs get them too."""
-        metrics = [m for m in self.pool_metrics + self.inline_metrics
-                   if m.metric.info.needs_tokens]
+    def _corpus(self, dataset: str, ordered: list[Utterance], variant: str,
+                metrics: list[LoadedMetric], tok: Tokenizer | None) -> None:
+        """Corpus summaries of every metric that defines one (total tokens / total seconds,
+        total edits / total words, ...), rebuilt from the store and the manifest so that
+        resumed runs get them too. ``tok`` is None for the ground-truth row."""
+        metrics = [m for m in metrics if type(m.metric).corpus is not Metric.corpus]
         if not metrics:
             return
-        rows = self.store.ok_utterances(self.run_id, dataset, variant.name)
-        streams = self.store.token_streams(self.run_id, dataset, variant.name)
+        manifest = {utt.id: utt for utt in ordered}
+        rows = self.store.ok_utterances(self.run_id, dataset, variant)
+        streams = self.store.token_streams(self.run_id, dataset, variant) if tok else {}
         items: list[MetricInput] = []
         unstored = 0
         for row in rows:
-            tokens, spans = streams.get(row["utterance"], (None, None))
-            if tokens is None:
-                unstored += 1
-                continue
+            utt = manifest[row["utterance"]]
+            tokens, spans = streams.get(utt.id, (None, None))
+            unstored += tok is not None and tokens is None
             source_sr = int(json.loads(row["decisions"])["source_sr"])
             samples = round(float(row["seconds"]) * source_sr)
             items.append(MetricInput(
-                utt_id=row["utterance"], reference=_duration_only(samples),
-                reference_sr=source_sr, tokens=tokens, durations=spans,
-                vocab_size=int(tok.vocab_size), frame_rate=float(tok.frame_rate),
+                utt_id=utt.id, reference=_duration_only(samples), reference_sr=source_sr,
+                text=utt.text, language=utt.language, speaker=utt.speaker,
+                tokens=tokens, durations=spans,
+                vocab_size=int(tok.vocab_size) if tok else None,
+                frame_rate=float(tok.frame_rate) if tok else None,
                 side_bits=float(row["side_bits"] or 0.0)))
         out: dict[tuple[str, str], tuple[float | None, str | None]] = {}
         for m in metrics:
-            if unstored:
+            if unstored and m.metric.info.needs_tokens:
                 out[(m.id, "corpus")] = (None, f"{unstored} token streams not stored "
                                                "(batch.store_tokens: false)")
                 continue
-            stored = self.store.metric_values(self.run_id, dataset, variant.name, m.id)
+            stored = self.store.metric_values(self.run_id, dataset, variant, m.id)
             values = [MetricValue(*stored[i.utt_id]) if i.utt_id in stored
                       else MetricValue.missing("no stored value") for i in items]
             try:
@@ -350,7 +355,7 @@ class _Run:
                 continue
             for key, value in summaries.items():
                 out[(m.id, key)] = (value.value, value.reason)
-        self.store.write_corpus(self.run_id, dataset, variant.name, out)
+        self.store.write_corpus(self.run_id, dataset, variant, out)
 
     def _tokenize_batch(self, dataset: str, root: Path, batch: list[Utterance],
                         variant: VariantSpec, tok: Tokenizer, metrics: list[LoadedMetric]

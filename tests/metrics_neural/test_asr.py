@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from bench.metrics.base import MetricInput
+from bench.metrics.base import MetricInput, MetricValue
 from bench.metrics.cer import CharacterErrorRate
 from bench.metrics.models import asr
 from bench.metrics.models.asr import UnsupportedLanguage, language_code
@@ -114,3 +114,12 @@ def test_openai_whisper_backend_from_local_checkpoint(tmp_path, monkeypatch) -> 
              for c in clips]
     assert together == alone
     assert not choice.english_only
+
+
+def test_corpus_needs_only_rates_and_transcripts() -> None:
+    """The runner rebuilds corpus WER from stored rates and manifest text, with no audio."""
+    metric = WordErrorRate(model="tiny.en")
+    items = [MetricInput("u0", text="A, b c D."), MetricInput("u1", text="e f"),
+             MetricInput("u2", text="not scored")]
+    values = [MetricValue(0.5), MetricValue(0.0), MetricValue.missing("decode failed")]
+    assert metric.corpus(items, values)["corpus_wer"].value == pytest.approx(2 / 6)

@@ -209,3 +209,17 @@ def test_several_datasets_and_a_missing_one(tmp_path: Path, tones: Path) -> None
     corpus = rows(store, "SELECT dataset, value FROM corpus_results WHERE variant='mulaw8k' "
                          "AND metric='tokens_per_s' AND key='corpus' ORDER BY 1")
     assert corpus == [("tones", 8000.0), ("wide", 8000.0)]
+
+
+def test_corpus_summaries_from_transcripts_for_ground_truth_and_variants(
+        tmp_path: Path, tones: Path) -> None:
+    """Corpus values that need the transcripts (like corpus WER) are computed from the manifest
+    and the store for the ground-truth row and every variant, without keeping audio."""
+    suite = make_suite(tmp_path, tones, [{"name": "mulaw8k", "family": "mulaw"}],
+                       metrics=("toy_text_length",))
+    run_suite(suite, progress=False, log=lambda _: None)
+    corpus = rows(tmp_path / "store.sqlite",
+                  "SELECT variant, value FROM corpus_results WHERE metric='toy_text_length' "
+                  "AND key='total_chars' ORDER BY 1")
+    # Six readable tones transcribed "a tone" (6 characters); the corrupt file has no row.
+    assert corpus == [(GROUND_TRUTH, 36.0), ("mulaw8k", 36.0)]

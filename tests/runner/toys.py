@@ -112,6 +112,20 @@ class ToyRms(Metric):
         return MetricValue(20 * math.log10(rms))
 
 
+class ToyTextLength(Metric):
+    """Characters of the transcript; its corpus summary reads only the transcripts, as corpus
+    WER does (total edits / total words), so the runner must hand it the manifest text."""
+
+    info = MetricInfo(id="toy_text_length", needs_text=True, protocol="toy text length")
+
+    def compute_one(self, item: MetricInput) -> MetricValue:
+        return MetricValue(float(len(str(item.text))))
+
+    def corpus(self, items: list[MetricInput], values: list[MetricValue]) -> dict[str, MetricValue]:
+        scored = [i for i, v in zip(items, values, strict=True) if v.ok]
+        return {"total_chars": MetricValue(float(sum(len(str(i.text)) for i in scored)))}
+
+
 def write_tone_set(root, sample_rate: int = 8000, n: int = 6, corrupt: bool = False):
     """``n`` sine tones of different lengths/levels (+ optional corrupt file) and a manifest."""
     root.mkdir(parents=True, exist_ok=True)
@@ -153,3 +167,4 @@ def register_toys() -> None:
     registry.register_tokenizer("not_a_tokenizer", lambda: object())
     registry.register_metric("toy_snr", ToySnr)
     registry.register_metric("toy_rms", ToyRms)
+    registry.register_metric("toy_text_length", ToyTextLength)

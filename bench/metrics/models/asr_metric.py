@@ -127,9 +127,20 @@ class ErrorRateMetric(Metric):
                 for c in self.edit_counts(items)]
 
     def corpus(self, items: list[MetricInput], values: list[MetricValue]) -> dict[str, MetricValue]:
-        """Total edits / total reference units over the scored utterances (transcripts cached)."""
-        counts = [c for c in self.edit_counts(items) if not isinstance(c, str)]
-        total = sum(c.length for c in counts)
-        if total == 0:
+        """Total edits / total reference units over the scored utterances.
+
+        Rebuilt from the per-utterance rates and the transcripts alone (edits = rate × units of
+        the normalised reference), so the runner can compute it from the store without audio.
+        """
+        edits = units = 0
+        for item, value in zip(items, values, strict=True):
+            if value.value is None or not item.text:
+                continue
+            code = language_code(item.language)
+            reference = self.prepare(item.text, code)
+            length = count_edits(reference, reference, self.unit_for(code)).length
+            edits += round(value.value * length)
+            units += length
+        if units == 0:
             return {f"corpus_{self.info.id}": MetricValue.missing("no scorable utterance")}
-        return {f"corpus_{self.info.id}": MetricValue(sum(c.edits for c in counts) / total)}
+        return {f"corpus_{self.info.id}": MetricValue(edits / units)}
