@@ -29,8 +29,13 @@ def _pad(items: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @pytest.mark.parametrize("variant", ["fixed"])
-def test_batched_equals_one_at_a_time(golden_model: VARSTok, speech: list, variant: str) -> None:
+@pytest.mark.parametrize("separately", [False, True], ids=["padded-encoder", "per-item-encoder"])
+def test_batched_equals_one_at_a_time(golden_model: VARSTok, speech: list, variant: str,
+                                      separately: bool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both encoder paths (padded batch, used on GPU; item by item, used on CPU) are exact."""
     golden_model.set_clustering(variant)
+    monkeypatch.setattr(golden_model.feature_extractor, "encode_items_separately_on_cpu",
+                        separately)
     batch, lengths = _pad(speech)
     features, ids, spans = golden_model.encode_infer(batch, 0, lengths=lengths)
     audio, audio_lengths = golden_model.decode_with_lengths(features, spans, 0)
