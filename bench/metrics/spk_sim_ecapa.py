@@ -14,7 +14,7 @@ import torch
 from bench.metrics.base import MetricInfo
 from bench.metrics.models.common import cached_model, chunks, pad_batch, pick_device
 from bench.metrics.models.speaker import SpeakerSimilarity
-from bench.weights import ECAPA, resolve, unavailable
+from bench.weights import ECAPA
 
 
 def _load_classifier(folder: Path, device: torch.device) -> object:
@@ -37,21 +37,15 @@ class EcapaSimilarity(SpeakerSimilarity):
                  "cosine of reference vs reconstruction, both truncated to the shorter",
         model="speechbrain/spkrec-ecapa-voxceleb (ECAPA-TDNN)",
     )
+    package = "speechbrain"
+    weights_spec = ECAPA
 
     def __init__(self, model_dir: str | None = None, batch_size: int = 16,
                  device: str | None = None, truncate: bool = True) -> None:
-        super().__init__(batch_size=batch_size, device=device, truncate=truncate)
-        self.model_dir = model_dir
-
-    def unavailable_reason(self) -> str | None:
-        try:
-            import speechbrain  # noqa: F401
-        except ImportError as err:
-            return f"spk_sim_ecapa needs `pip install speechbrain`: {err}"
-        return unavailable(ECAPA, self.model_dir)
+        super().__init__(model_dir, batch_size=batch_size, device=device, truncate=truncate)
 
     def embed(self, wavs: list[np.ndarray]) -> np.ndarray:
-        folder = resolve(ECAPA, self.model_dir).path
+        folder = self.weights_path()
         device = pick_device(self.device)
         classifier = cached_model(("ecapa", str(folder), str(device)),
                                   lambda: _load_classifier(folder, device))

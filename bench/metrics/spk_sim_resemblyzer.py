@@ -14,7 +14,7 @@ import torch
 from bench.metrics.base import MetricInfo
 from bench.metrics.models.common import cached_model, chunks, pick_device
 from bench.metrics.models.speaker import SpeakerSimilarity
-from bench.weights import RESEMBLYZER, resolve, unavailable
+from bench.weights import RESEMBLYZER
 
 
 def _load_encoder(weights: Path, device: torch.device) -> torch.nn.Module:
@@ -34,24 +34,18 @@ class ResemblyzerSimilarity(SpeakerSimilarity):
                  "cosine of reference vs reconstruction, both truncated to the shorter",
         model="Resemblyzer GE2E VoiceEncoder (resemblyzer/pretrained.pt)",
     )
+    package = "resemblyzer"
+    weights_spec = RESEMBLYZER
 
     def __init__(self, weights: str | None = None, batch_size: int = 64,
                  device: str | None = None, truncate: bool = True) -> None:
-        super().__init__(batch_size=batch_size, device=device, truncate=truncate)
-        self.weights = weights
-
-    def unavailable_reason(self) -> str | None:
-        try:
-            import resemblyzer  # noqa: F401
-        except ImportError as err:
-            return f"spk_sim_resemblyzer needs `pip install resemblyzer`: {err}"
-        return unavailable(RESEMBLYZER, self.weights)
+        super().__init__(weights, batch_size=batch_size, device=device, truncate=truncate)
 
     def embed(self, wavs: list[np.ndarray]) -> np.ndarray:
         from resemblyzer import audio as ra
         from resemblyzer import preprocess_wav
 
-        weights = resolve(RESEMBLYZER, self.weights).path
+        weights = self.weights_path()
         device = pick_device(self.device)
         encoder = cached_model(("resemblyzer", str(weights), str(device)),
                                lambda: _load_encoder(weights, device))

@@ -14,7 +14,7 @@ import torch
 from bench.metrics.base import MetricInfo
 from bench.metrics.models.common import cached_model, chunks, pick_device
 from bench.metrics.models.speaker import EMBED_RATE, SpeakerSimilarity
-from bench.weights import WAVLM_SV, resolve, unavailable
+from bench.weights import WAVLM_SV
 
 
 def _load_wavlm(folder: Path, device: torch.device) -> tuple[object, torch.nn.Module]:
@@ -35,21 +35,15 @@ class WavlmSimilarity(SpeakerSimilarity):
                  "mask); cosine of reference vs reconstruction, both truncated to the shorter",
         model="microsoft/wavlm-base-plus-sv",
     )
+    package = "transformers"
+    weights_spec = WAVLM_SV
 
     def __init__(self, model_dir: str | None = None, batch_size: int = 8,
                  device: str | None = None, truncate: bool = True) -> None:
-        super().__init__(batch_size=batch_size, device=device, truncate=truncate)
-        self.model_dir = model_dir
-
-    def unavailable_reason(self) -> str | None:
-        try:
-            import transformers  # noqa: F401
-        except ImportError as err:
-            return f"spk_sim_wavlm needs `pip install transformers`: {err}"
-        return unavailable(WAVLM_SV, self.model_dir)
+        super().__init__(model_dir, batch_size=batch_size, device=device, truncate=truncate)
 
     def embed(self, wavs: list[np.ndarray]) -> np.ndarray:
-        folder = resolve(WAVLM_SV, self.model_dir).path
+        folder = self.weights_path()
         device = pick_device(self.device)
         extractor, model = cached_model(("wavlm_sv", str(folder), str(device)),
                                         lambda: _load_wavlm(folder, device))

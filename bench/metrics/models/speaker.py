@@ -3,12 +3,16 @@ score their cosine similarity. Subclasses only say how to embed a batch of 16 kH
 
 from __future__ import annotations
 
+import importlib
 from abc import abstractmethod
+from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from bench.audio import resample
 from bench.metrics.base import Metric, MetricInput, MetricValue, check_inputs, truncate_to_shorter
+from bench.weights import WeightSpec, resolve, unavailable
 
 EMBED_RATE = 16000
 
@@ -19,13 +23,32 @@ def cosine(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class SpeakerSimilarity(Metric):
-    """Cosine similarity of speaker embeddings of reference and hypothesis."""
+    """Cosine similarity of speaker embeddings of reference and hypothesis.
 
-    def __init__(self, batch_size: int = 8, device: str | None = None,
-                 truncate: bool = True) -> None:
+    Subclasses name the package they import (``package``) and the weights they resolve
+    (``weights_spec``); ``location`` is the user's explicit path, if any.
+    """
+
+    package: ClassVar[str]
+    weights_spec: ClassVar[WeightSpec]
+
+    def __init__(self, location: str | None = None, batch_size: int = 8,
+                 device: str | None = None, truncate: bool = True) -> None:
+        self.location = location
         self.batch_size = int(batch_size)
         self.device = device
         self.truncate = bool(truncate)
+
+    def unavailable_reason(self) -> str | None:
+        try:
+            importlib.import_module(self.package)
+        except ImportError as err:
+            return f"{self.info.id} needs `pip install {self.package}`: {err}"
+        return unavailable(self.weights_spec, self.location)
+
+    def weights_path(self) -> Path:
+        """The resolved weights file or folder (call only when available)."""
+        return resolve(self.weights_spec, self.location).path
 
     @abstractmethod
     def embed(self, wavs: list[np.ndarray]) -> np.ndarray:
