@@ -10,7 +10,7 @@ Two figures per length T:
               both sides share the O(T^2 D) similarity GEMM, which bounds this ratio on CPU
   loop        the greedy assignment + pooling only: the official forward with its similarity,
               density and delta replaced by precomputed tensors, against ``band_ok`` +
-              ``greedy_spans`` + ``pool_spans`` from the same similarity and scores
+              ``greedy_starts`` + ``pool_spans`` from the same similarity and scores
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from tokenizers_impl.varstok.clustering import (
     ClusteringSettings,
     TemporalDensityPeakClustering,
     band_ok,
-    greedy_spans,
+    greedy_starts,
     pool_spans,
     seed_scores,
 )
@@ -101,7 +101,7 @@ def run(args: argparse.Namespace) -> list[dict]:
 
             def our_loop(s=scores, sm=sim, v=valid, xt=x_t, cfg=settings) -> None:
                 fwd, bwd = band_ok(sm, s, v, cfg)
-                starts = greedy_spans(s, fwd, bwd, v, cfg.max_span)
+                starts = greedy_starts(s, fwd, bwd, v, cfg.max_span)
                 pool_spans(xt, starts, v)
 
             t_ours_loop = best_time(our_loop, args.repeats)

@@ -17,7 +17,13 @@ def _smooth_walk(dim: int, frames: int, generator: torch.Generator) -> torch.Ten
 
 
 @pytest.mark.parametrize("variant", ["original", "fixed"])
-def test_matches_per_frame_reference_on_random_inputs(variant: str) -> None:
+@pytest.mark.parametrize("compiled", [True, False], ids=["compiled-cpu-pass", "tensor-rounds"])
+def test_matches_per_frame_reference_on_random_inputs(variant: str, compiled: bool,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Both greedy implementations (compiled CPU loop, GPU-style tensor rounds) are exact."""
+    from tokenizers_impl.varstok import clustering as module
+
+    monkeypatch.setattr(module, "COMPILED_GREEDY_ON_CPU", compiled)
     generator = torch.Generator().manual_seed(7)
     multi_frame_spans = 0
     for trial in range(25):
@@ -112,6 +118,7 @@ def test_direct_growth_path_for_long_spans(monkeypatch) -> None:
     from tokenizers_impl.varstok import clustering as module
 
     monkeypatch.setattr(module, "MAX_TABLE_REACH", 0)
+    monkeypatch.setattr(module, "COMPILED_GREEDY_ON_CPU", False)
     generator = torch.Generator().manual_seed(5)
     for variant in ("original", "fixed"):
         x = _smooth_walk(8, 50, generator)

@@ -17,7 +17,8 @@ Exactness and speed: the greedy pass is run in rounds. A seed only reads and wri
 ``max_span - 1`` of itself, so every unassigned frame whose priority beats all unassigned frames
 within ``2 * (max_span - 1)`` can be processed at once, in the same order-independent way as the
 sequential loop; the result is identical to the per-frame loop. Each round is a handful of tensor
-ops over [B, T]; the host is only asked whether work remains every ``check_every`` rounds.
+ops over [B, T]; the host is only asked whether work remains every ``check_every`` rounds. On CPU,
+where those ops cost more than the work, ``greedy_cpu`` runs the same pass as a compiled loop.
 
 Short inputs (fewer than ``k + 1`` frames, where the official code crashes in ``topk``): the density
 uses the ``n - 1`` neighbours that exist (one frame -> density from no neighbours, a single span-1
@@ -32,8 +33,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokenizers_impl.varstok.greedy_cpu import greedy_spans_compiled
+
 VARIANTS = ("original", "fixed")
 MAX_TABLE_REACH = 8  # lookup tables have 4**reach rows
+COMPILED_GREEDY_ON_CPU = True  # CPU: the compiled sequential pass (greedy_cpu); GPU: rounds
 
 
 @dataclass(frozen=True)
@@ -106,24 +110,22 @@ def seed_scores(
 def band_ok(
     sim: torch.Tensor, s: torch.Tensor, valid: torch.Tensor, settings: ClusteringSettings
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """ok[b, i, d-1] = sim[i, i +/- d] - beta * s[i +/- d] > threshold, d = 1..max_span-1."""
+    """ok[b, i, d-1] = sim[i, i +/- d] - beta * s[i +/- d] > threshold, d = 1..max_span-1.
+
+    Reads the band of ``sim`` as diagonal views (offsets +/-d), so nothing [T, T] is gathered.
+    """
     batch, frames, _ = sim.shape
     reach = settings.max_span - 1
-    idx = torch.arange(frames, device=sim.device)
-    fwd, bwd = [], []
-    for d in range(1, reach + 1):
-        for sign, out in ((1, fwd), (-1, bwd)):
-            t = idx + sign * d
-            inside = (t >= 0) & (t < frames)
-            t_c = t.clamp(0, frames - 1)
-            sim_d = sim[:, idx, t_c]
-            score = sim_d - settings.beta * s[:, t_c]
-            ok = (score > settings.threshold) & inside.unsqueeze(0) & valid[:, t_c]
-            out.append(ok)
-    empty = torch.zeros(batch, frames, 0, dtype=torch.bool, device=sim.device)
-    if reach == 0:
-        return empty, empty
-    return torch.stack(fwd, dim=-1), torch.stack(bwd, dim=-1)
+    fwd = torch.zeros(batch, frames, max(reach, 0), dtype=torch.bool, device=sim.device)
+    bwd = torch.zeros_like(fwd)
+    penalty = settings.beta * s
+    for d in range(1, min(reach, frames - 1) + 1):
+        ahead = sim.diagonal(offset=d, dim1=1, dim2=2)  # [B, T-d]: sim[i, i+d]
+        fwd[:, : frames - d, d - 1] = ((ahead - penalty[:, d:]) > settings.threshold) & valid[:, d:]
+        behind = sim.diagonal(offset=-d, dim1=1, dim2=2)  # [B, T-d]: sim[i+d, i]
+        bwd[:, d:, d - 1] = ((behind - penalty[:, : frames - d]) > settings.threshold) & valid[
+            :, : frames - d]
+    return fwd, bwd
 
 
 def _static_reach(ok: torch.Tensor) -> torch.Tensor:
@@ -234,6 +236,16 @@ def greedy_spans(
     return starts[:, :frames]
 
 
+def greedy_starts(
+    s: torch.Tensor, ok_fwd: torch.Tensor, ok_bwd: torch.Tensor, valid: torch.Tensor,
+    max_span: int,
+) -> torch.Tensor:
+    """The greedy pass on the right engine: a compiled loop on CPU, tensor rounds elsewhere."""
+    if s.device.type == "cpu" and COMPILED_GREEDY_ON_CPU:
+        return greedy_spans_compiled(s, ok_fwd, ok_bwd, valid, max_span)
+    return greedy_spans(s, ok_fwd, ok_bwd, valid, max_span)
+
+
 def pool_spans(
     x_t: torch.Tensor, starts: torch.Tensor, valid: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
@@ -284,7 +296,7 @@ class TemporalDensityPeakClustering(nn.Module):
         sim = similarity(x.transpose(1, 2))
         s = seed_scores(sim, valid, lengths, self.settings)
         ok_fwd, ok_bwd = band_ok(sim, s, valid, self.settings)
-        return greedy_spans(s, ok_fwd, ok_bwd, valid, self.settings.max_span)
+        return greedy_starts(s, ok_fwd, ok_bwd, valid, self.settings.max_span)
 
     def forward(
         self, x: torch.Tensor, lengths: torch.Tensor | None = None
