@@ -153,14 +153,24 @@ def summary_table(data: RunData, dataset: str) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+CORPUS_RATE_COLUMNS = ("utterances", "seconds", "corpus_tokens_per_s", "corpus_token_kbps",
+                       "corpus_side_kbps", "corpus_total_kbps")
+
+
 def corpus_table(data: RunData, dataset: str) -> pd.DataFrame:
     """Corpus-level values per variant: total tokens / total seconds (the VARSTok paper's
-    average rate), bitrates likewise, and the token metrics' own corpus summaries."""
+    average rate), bitrates likewise, and every metric's own corpus summaries (the ground
+    truth's too, e.g. its corpus WER)."""
     rates = rate_values(data.utterances[data.utterances["dataset"] == dataset])
     corpus = data.corpus[data.corpus["dataset"] == dataset]
     rows: list[dict[str, Any]] = []
     for variant in variant_order(data):
+        records = corpus[corpus["variant"] == variant]
         v = rates[rates["variant"] == variant]
+        if variant == GROUND_TRUTH and not records.empty:  # e.g. the ground truth's corpus WER
+            leading = dict.fromkeys(CORPUS_RATE_COLUMNS, math.nan)  # no tokens: rates stay empty
+            rows.append({"variant": GROUND_TRUTH, **leading, **_corpus_values(records)})
+            continue
         if v.empty:
             continue
         seconds = float(v["seconds"].sum())
@@ -171,11 +181,18 @@ def corpus_table(data: RunData, dataset: str) -> pd.DataFrame:
                                "seconds": seconds, "corpus_tokens_per_s": tokens_per_s,
                                "corpus_token_kbps": token_kbps, "corpus_side_kbps": side_kbps,
                                "corpus_total_kbps": token_kbps + side_kbps}
-        for rec in corpus[corpus["variant"] == variant].itertuples(index=False):
-            name = rec.metric if rec.key == "corpus" else f"{rec.metric}.{rec.key}"
-            row[name] = rec.value if rec.value is not None else math.nan
+        row.update(_corpus_values(records))
         rows.append(row)
     return pd.DataFrame(rows)
+
+
+def _corpus_values(records: pd.DataFrame) -> dict[str, float]:
+    """Stored corpus summaries as columns: ``metric`` for the main value, else ``metric.key``."""
+    values: dict[str, float] = {}
+    for rec in records.itertuples(index=False):
+        name = rec.metric if rec.key == "corpus" else f"{rec.metric}.{rec.key}"
+        values[name] = rec.value if rec.value is not None else math.nan
+    return values
 
 
 def _cell(mean: float, half: float, excluded: int, digits: int = 3) -> str:
