@@ -5,7 +5,7 @@
     tokbench score REF_DIR HYP_DIR --metrics pesq_wb,stoi --json out.json
     tokbench demo
     tokbench data synth OUT_DIR | libritts ROOT SUBSET OUT | librispeech ... | folder DIR OUT
-    tokbench train varstok --config ...
+    tokbench train varstok CONFIG.yaml --out runs/x
     tokbench list
 """
 

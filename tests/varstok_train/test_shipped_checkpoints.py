@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 import torch
+from tiny_training_setup import sine_clip
 
-from tests.varstok_train.conftest import sine_clip
 from tokenizers_impl.varstok import VARSTok
 from tokenizers_impl.wavtokenizer.model import WavTokenizer
 

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import torch
 import yaml
+from tiny_training_setup import sine_clip, write_config
 
-from tests.varstok_train.conftest import sine_clip, write_config
 from tokenizers_impl.varstok import VARSTok
 from tokenizers_impl.varstok.train import cli
 from tokenizers_impl.varstok.train.checkpoint import export_shipped
