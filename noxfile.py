@@ -6,6 +6,8 @@ machine reproduces the tested environment (torch 2.11.0 + torchaudio 2.11.0 from
 
 from __future__ import annotations
 
+import os
+
 import nox
 
 nox.options.sessions = ["lint", "tests"]
@@ -51,9 +53,17 @@ def demo(session: nox.Session) -> None:
 
 @nox.session(python=PYTHON)
 def benchmarks(session: nox.Session) -> None:
-    """Speed and memory benchmarks under tests/benchmarks (figures printed, not gated)."""
+    """Speed figures of tests/benchmarks (printed, not gated). The clustering comparison needs
+    the official code: set OFFICIAL_VARSTOK_REPO to a checkout of FunAudioLLM/FunResearch."""
     install_project(session)
-    session.run(
-        "pytest", "-q", "-s", "tests/benchmarks", "-m", "benchmark or not benchmark",
-        "-o", "addopts=", *session.posargs,
-    )
+    session.run("python", "tests/benchmarks/bench_varstok_batched.py", "--repeats", "2")
+    session.run("python", "tests/benchmarks/bench_plutok_speed.py",
+                "--golden", "../shared/golden/plutok")
+    session.run("python", "tests/benchmarks/bench_runner.py")
+    session.run("python", "tests/benchmarks/bench_neural_metrics.py")
+    official = os.environ.get("OFFICIAL_VARSTOK_REPO")
+    if official:
+        session.run("python", "tests/benchmarks/bench_varstok_clustering.py",
+                    "--official-repo", official)
+    else:
+        session.log("skipping the clustering comparison: OFFICIAL_VARSTOK_REPO is not set")

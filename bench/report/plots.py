@@ -77,15 +77,7 @@ def distributions(data: RunData, dataset: str, metric: str, out: Path) -> Path |
         if vals.size:
             series.append(vals)
             labels.append(data.label(variant))
-    if not series:
-        return None
-    fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(series) + 2), 3.6))
-    ax.boxplot(series, showmeans=True)
-    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=20, ha="right", fontsize=7)
-    ax.set_ylabel(metric)
-    ax.set_title(f"{dataset}: per-utterance {metric}", fontsize=9)
-    ax.grid(alpha=0.3, axis="y")
-    return _save(fig, out)
+    return _boxplot(series, labels, metric, f"{dataset}: per-utterance {metric}", out)
 
 
 def rate_distributions(data: RunData, dataset: str, out: Path) -> Path | None:
@@ -99,13 +91,19 @@ def rate_distributions(data: RunData, dataset: str, out: Path) -> Path | None:
         if vals.size:
             series.append(vals)
             labels.append(data.label(variant))
+    return _boxplot(series, labels, "tokens/s", f"{dataset}: per-utterance token rate", out)
+
+
+def _boxplot(series: list[np.ndarray], labels: list[str], ylabel: str, title: str,
+             out: Path) -> Path | None:
+    """One box per variant (with its mean), or None when no variant has a value."""
     if not series:
         return None
     fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(series) + 2), 3.6))
     ax.boxplot(series, showmeans=True)
     ax.set_xticks(range(1, len(labels) + 1), labels, rotation=20, ha="right", fontsize=7)
-    ax.set_ylabel("tokens/s")
-    ax.set_title(f"{dataset}: per-utterance token rate", fontsize=9)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3, axis="y")
     return _save(fig, out)
 
