@@ -52,8 +52,10 @@ def quality_vs_rate(summary: pd.DataFrame, metric: str, higher_is_better: bool, 
                                strict=True):
         x = rows[f"{rate}_mean"].to_numpy(float)
         ax.errorbar(x, y, yerr=err, fmt="o", capsize=3)
-        for xi, yi, name in zip(x, y, rows["variant"], strict=True):
-            ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        for i, (xi, yi, name) in enumerate(zip(x, y, rows["variant"], strict=True)):
+            # alternate label heights: variants of one family often sit on the same point
+            ax.annotate(name, (xi, yi), textcoords="offset points", xytext=(4, 4 - 10 * (i % 2)),
+                        fontsize=7)
         front = pareto_front(list(zip(x.tolist(), y.tolist(), strict=True)), higher_is_better)
         ax.plot(x[front], y[front], "--", color="tab:red", label="Pareto front")
         ax.set_xlabel(label)
