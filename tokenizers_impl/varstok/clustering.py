@@ -252,21 +252,16 @@ def pool_spans(
     """Mean of each span: x_t [B, T, D], start flags -> ([B, D, N], spans [B, N], 0 = padding)."""
     batch, _, dim = x_t.shape
     ids = torch.cumsum(starts.long(), dim=1) - 1
-    counts = starts.long().sum(dim=1)
-    width = int(counts.max()) if batch else 0
-    width = max(width, 0)
-    flat_ids = (ids + torch.arange(batch, device=x_t.device).view(-1, 1) * max(width, 1))
-    flat_ids = torch.where(valid, flat_ids, torch.full_like(flat_ids, batch * max(width, 1)))
-    spans_flat = torch.zeros(batch * max(width, 1) + 1, dtype=torch.long, device=x_t.device)
-    spans_flat.index_add_(0, flat_ids.reshape(-1), valid.reshape(-1).long())
-    spans = spans_flat[:-1].view(batch, max(width, 1))[:, :width]
+    width = int(starts.long().sum(dim=1).max()) if batch else 0
+    dump = max(width, 1)  # column collecting padding frames, dropped below
+    index = torch.where(valid, ids, dump)  # [B, T] span of each frame
+    spans = torch.zeros(batch, dump + 1, dtype=torch.long, device=x_t.device).scatter_add_(
+        1, index, valid.long())[:, :width]
     # sums in the [B, D, T] layout (a transposed view is read without copying [T, D])
     x = x_t.transpose(1, 2)
-    dump = max(width, 1)  # column collecting padding frames, dropped below
     sums = x.new_zeros(batch, dim, dump + 1)
     for item in range(batch):
-        index = torch.where(valid[item], ids[item], dump)
-        sums[item].index_add_(1, index, x[item])
+        sums[item].index_add_(1, index[item], x[item])
     pooled = sums[:, :, :width] / spans.clamp(min=1).unsqueeze(1)
     return pooled, spans
 
