@@ -177,10 +177,10 @@ def corpus_table(data: RunData, dataset: str) -> pd.DataFrame:
         tokens_per_s = float(v["n_tokens"].sum()) / seconds
         token_kbps = float((v["n_tokens"] * v["bits_per_token"]).sum()) / seconds / 1000
         side_kbps = float(v["side_bits"].fillna(0.0).sum()) / seconds / 1000
-        row: dict[str, Any] = {"variant": data.label(variant), "utterances": len(v),
-                               "seconds": seconds, "corpus_tokens_per_s": tokens_per_s,
-                               "corpus_token_kbps": token_kbps, "corpus_side_kbps": side_kbps,
-                               "corpus_total_kbps": token_kbps + side_kbps}
+        rates_of_variant = (len(v), seconds, tokens_per_s, token_kbps, side_kbps,
+                            token_kbps + side_kbps)
+        row: dict[str, Any] = {"variant": data.label(variant),
+                               **dict(zip(CORPUS_RATE_COLUMNS, rates_of_variant, strict=True))}
         row.update(_corpus_values(records))
         rows.append(row)
     return pd.DataFrame(rows)
