@@ -1,0 +1,78 @@
+"""One tokenizer step: encode and decode a padded batch, isolating the items that fail."""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import torch
+
+from bench.contract import Tokenizer
+
+CodecOutput = tuple[np.ndarray, np.ndarray | None, float, np.ndarray]
+"""(token ids, spans or None, side-info bits, reconstruction) of one utterance."""
+
+
+def seed_everything(seed: int) -> None:
+    """Seed every RNG a stochastic tokenizer or metric may draw from."""
+    random.seed(seed)
+    np.random.seed(seed % 2**32)
+    torch.manual_seed(seed)
+
+
+def audio_hash(audio: np.ndarray, sr: int) -> str:
+    """Content hash of a waveform and its rate (the reference-side cache key)."""
+    digest = hashlib.sha256(np.ascontiguousarray(audio, dtype="<f4").tobytes())
+    digest.update(str(sr).encode())
+    return digest.hexdigest()[:32]
+
+
+def encode_decode(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device
+                   ) -> list[CodecOutput | Exception]:
+    """Tokenize and reconstruct a padded batch; on failure retry item by item to isolate it."""
+    if not wavs:
+        return []
+    try:
+        return encode_decode_batch(tok, wavs, device)
+    except Exception as err:
+        if len(wavs) == 1:
+            return [err]
+    out: list[CodecOutput | Exception] = []
+    for wav in wavs:
+        try:
+            out.extend(encode_decode_batch(tok, [wav], device))
+        except Exception as err:
+            out.append(err)
+    return out
+
+
+def encode_decode_batch(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device
+                         ) -> list[CodecOutput | Exception]:
+    lengths = torch.tensor([len(w) for w in wavs], dtype=torch.long)
+    padded = torch.zeros(len(wavs), int(lengths.max()), dtype=torch.float32)
+    for i, w in enumerate(wavs):
+        padded[i, : len(w)] = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
+    with torch.inference_mode():
+        batch = tok.encode(padded.to(device), lengths.to(device))
+        recon, recon_lengths = tok.decode(batch)
+    batch = batch.to("cpu")
+    recon = recon.detach().float().cpu()
+    recon_lengths = recon_lengths.detach().cpu()
+    if batch.batch_size != len(wavs) or recon.shape[0] != len(wavs):
+        raise RuntimeError(f"tokenizer returned {batch.batch_size} token rows and "
+                           f"{recon.shape[0]} waveforms for a batch of {len(wavs)}")
+    side_bits = batch.side_bits()
+    out: list[CodecOutput | Exception] = []
+    for i in range(len(wavs)):
+        tokens = batch.item_tokens(i).numpy().astype(np.int64)
+        spans = batch.item_durations(i)
+        hyp = recon[i, : int(recon_lengths[i])].numpy()
+        if hyp.size == 0:
+            out.append(RuntimeError("reconstruction is empty"))
+        elif not np.all(np.isfinite(hyp)):
+            out.append(FloatingPointError("reconstruction contains NaN or Inf"))
+        else:
+            out.append((tokens, None if spans is None else spans.numpy().astype(np.int64),
+                        side_bits, hyp))
+    return out
