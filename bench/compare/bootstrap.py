@@ -9,9 +9,8 @@ product. Utterances a metric could not score on either side carry num = den = 0 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 

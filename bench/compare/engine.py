@@ -177,12 +177,13 @@ def metric_rows(base: Side, cand: Side, metrics: list[str], utts: list[str], gro
         ok = ~np.isnan(bvals[:, j])
         n = int(ok.sum())
         weighted = metric in base.weights and metric in cand.weights
-        if weighted:
-            b_value = float(cols.base_num[ok, j].sum() / cols.base_den[ok, j].sum()) if n else math.nan
-            c_value = float(cols.cand_num[ok, j].sum() / cols.cand_den[ok, j].sum()) if n else math.nan
+        if not n:
+            b_value = c_value = math.nan
+        elif weighted:
+            b_value = float(cols.base_num[ok, j].sum() / cols.base_den[ok, j].sum())
+            c_value = float(cols.cand_num[ok, j].sum() / cols.cand_den[ok, j].sum())
         else:  # np.mean, so Δ equals the difference of the per-side means exactly
-            b_value = float(np.mean(bvals[ok, j])) if n else math.nan
-            c_value = float(np.mean(cvals[ok, j])) if n else math.nan
+            b_value, c_value = float(np.mean(bvals[ok, j])), float(np.mean(cvals[ok, j]))
         diff = cvals[ok, j] - bvals[ok, j]
         sign = direction(metric, base.info.get(metric) or cand.info.get(metric) or {})
         if sign is None:

@@ -183,7 +183,7 @@ def resolve_manifest(stored: str, store_path: Path, root: Path | None) -> Path |
 
 def manifest_hash(path: Path) -> str:
     """sha256 of the manifest rows (id, text, language, speaker, duration, path), order-free."""
-    rows = sorted((json.dumps(vars(u), sort_keys=True) for u in read_manifest(path)))
+    rows = sorted(json.dumps(vars(u), sort_keys=True) for u in read_manifest(path))
     return hashlib.sha256("\n".join(rows).encode()).hexdigest()
 
 
