@@ -25,7 +25,7 @@ def fmt(x: Any, digits: int = 4) -> str:
 
 def display_rows(result: Comparison, group: str) -> list[dict[str, str]]:
     rows = []
-    level = int(round(result.level * 100))
+    level = round(result.level * 100)
     for r in result.table[result.table["group"] == group].to_dict("records"):
         wtl = "–" if r["wins"] is pd.NA or r["wins"] is None else \
             f"{r['wins']}/{r['ties']}/{r['losses']}"
@@ -35,7 +35,8 @@ def display_rows(result: Comparison, group: str) -> list[dict[str, str]]:
             "delta": fmt(r["delta"]),
             "rel_delta": "–" if math.isnan(r["rel_delta"]) else f"{100 * r['rel_delta']:+.1f}%",
             "ci": f"[{fmt(r['ci_low'])}, {fmt(r['ci_high'])}]", "p_holm": fmt(r["p_holm"], 2),
-            "w/t/l": wtl, "verdict": r["verdict"] or "(no direction)",
+            "w/t/l": wtl,
+            "verdict": r["verdict"] if isinstance(r["verdict"], str) else "(no direction)",
         })
     headers = {"delta": "Δ", "rel_delta": "rel Δ", "ci": f"{level}% CI of Δ", "p_holm": "p (Holm)"}
     return [{headers.get(k, k): v for k, v in row.items()} for row in rows]
@@ -55,7 +56,7 @@ def to_text(result: Comparison) -> str:
         if not rows:
             continue
         widths = {k: max(len(k), *(len(r[k]) for r in rows)) for k in rows[0]}
-        out += ["", f"[{group}]" if group != "all" else ""]
+        out += ["", f"[{group}]"] if group != "all" else [""]
         out.append("  ".join(k.ljust(w) for k, w in widths.items()))
         out += ["  ".join(r[k].ljust(w) for k, w in widths.items()) for r in rows]
     return "\n".join(line for line in out if line is not None)
@@ -120,7 +121,7 @@ def forest_plot(result: Comparison, path: Path | str, title: str | None = None) 
         ax.set_ylim(-0.7, len(rows) - 0.3)
         ax.tick_params(labelsize=8)
     fig.suptitle(title or f"{result.candidate} − {result.baseline} "
-                 f"({int(round(100 * result.level))}% paired bootstrap CI)", fontsize=10)
+                 f"({round(100 * result.level)}% paired bootstrap CI)", fontsize=10)
     fig.tight_layout()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
