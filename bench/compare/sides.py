@@ -274,19 +274,35 @@ def side_from_score(path: Path | str, label: str | None = None) -> Side:
                     for u in unmatched.get("reference_only", [])}
     side.dropped.update({u: "no reference file for this reconstruction"
                          for u in unmatched.get("hypothesis_only", [])})
-    ref_dir = raw.get("reference_dir")
+    ref_dir = resolve_folder(raw.get("reference_dir"), path.parent)
     side.identity = {
         "source": "score",
         "score_file": str(path),
         "dataset": {"reference_dir": ref_dir, "hash": reference_hash(ref_dir),
                     "utterances": sorted(side.utterances | set(side.dropped))},
         "metrics": {m: {"version": side.info[m].get("version"),
-                        "settings": {"length_policy": raw.get("length_policy")}}
+                        "settings": score_settings(raw)}
                     for m in side.values},
         "tokenizer": {"hypothesis_dir": hyp_dir},
         "packages": {},
     }
     return side
+
+
+def score_settings(raw: dict[str, Any]) -> dict[str, Any]:
+    """Metric settings a score file implies, as a suite would write them (default: none)."""
+    policy = raw.get("length_policy")
+    return {} if policy in (None, "truncate") else {"length_policy": policy}
+
+
+def resolve_folder(folder: str | None, beside: Path) -> str | None:
+    """A folder a score file names: as written (relative to the cwd), else beside the file."""
+    if not folder:
+        return None
+    for candidate in (Path(folder), beside / folder):
+        if candidate.is_dir():
+            return str(candidate.resolve())
+    return folder
 
 
 def reference_hash(ref_dir: str | None) -> str | None:

@@ -23,6 +23,10 @@ def lost_message(metric: str, lost: dict[str, str]) -> str:
 def write_junit(gates: list[VariantGate], path: Path | str, notes: list[str]) -> Path:
     """JUnit XML: a failure carries the numbers; descriptive metrics are skipped testcases."""
     suite = ET.Element("testsuite", name="tokbench gate")
+    if notes:  # JUnit wants properties before the testcases
+        props = ET.SubElement(suite, "properties")
+        for i, note in enumerate(notes):
+            ET.SubElement(props, "property", name=f"note{i}", value=note)
     tests = failures = skipped = 0
     for gate in gates:
         for o in gate.outcomes:
@@ -48,10 +52,6 @@ def write_junit(gates: list[VariantGate], path: Path | str, notes: list[str]) ->
     suite.set("failures", str(failures))
     suite.set("skipped", str(skipped))
     suite.set("errors", "0")
-    if notes:
-        props = ET.SubElement(suite, "properties")
-        for i, note in enumerate(notes):
-            ET.SubElement(props, "property", name=f"note{i}", value=note)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     ET.ElementTree(suite).write(path, encoding="utf-8", xml_declaration=True)

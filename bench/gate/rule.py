@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench.compare.engine import compare
+from bench.compare.engine import compare, pair
 from bench.compare.sides import Side, direction
 from bench.gate.baseline import corpus_value
 from bench.gate.config import GateConfig
@@ -127,6 +127,10 @@ def gate_variant(base: Side, cand: Side, config: GateConfig,
     result.mismatches, result.notes = compatibility(base, cand)
     cand_ids = set(cand.metric_ids())
     metrics = [m for m in base.metric_ids() if m in cand_ids and not config.rule(m).skip]
+    if not pair(base, cand).paired:
+        result.mismatches.append(f"no utterance id in common between the baseline "
+                                 f"({base.label}) and the candidate ({cand.label})")
+        return result
     if not metrics:
         return result
     comparison = compare(base, cand, metrics, draws=config.draws, seed=config.seed,
