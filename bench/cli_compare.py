@@ -85,10 +85,17 @@ def _cmd_compare(args: argparse.Namespace, _rest: list[str]) -> int:
         pairs = _pairs(args, is_json_file, run_variants)
         results = []
         for base_ref, base_v, cand_ref, cand_v in pairs:
-            base = load_side(base_ref, base_v, args.store, args.dataset)
-            cand = load_side(cand_ref, cand_v, args.store, args.dataset)
-            results.append(compare(base, cand, metrics, by=args.by, draws=args.draws,
-                                   seed=args.seed, level=args.level, alpha=args.alpha))
+            try:
+                base = load_side(base_ref, base_v, args.store, args.dataset)
+                cand = load_side(cand_ref, cand_v, args.store, args.dataset)
+                results.append(compare(base, cand, metrics, by=args.by, draws=args.draws,
+                                       seed=args.seed, level=args.level, alpha=args.alpha))
+            except (InputError, ValueError, KeyError) as err:
+                if len(pairs) == 1:
+                    raise
+                print(f"{cand_v} vs {base_v}: not compared: {err}", file=sys.stderr)
+        if not results:
+            raise ValueError("none of the declared pairs could be compared")
     except (InputError, ValueError, KeyError, FileNotFoundError) as err:
         return _usage("compare", err)
     for i, result in enumerate(results):

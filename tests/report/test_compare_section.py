@@ -47,6 +47,11 @@ def test_report_has_a_section_per_declared_pair(tmp_path: Path) -> None:
     page = files.index_html.read_text()
     assert "<h2>Paired comparisons</h2>" in page and page.rstrip().endswith("</html>")
     assert page.count("data:image/png") >= 1
+    # `tokbench compare RUN` runs every declared pair; the one that cannot run says why
+    from bench.cli import main
+
+    assert main(["compare", "toycompare", "--store", str(tmp_path / "store.sqlite"),
+                 "--draws", "500"]) == 0
 
 
 def test_compare_pairs_are_validated(tmp_path: Path) -> None:
