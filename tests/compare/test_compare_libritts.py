@@ -97,3 +97,21 @@ def test_corpus_value_matches_score_mean(score_files: dict[str, Path]) -> None:
     per = np.array(list(t8["metrics"]["pesq_wb"]["per_utterance"].values()))
     assert value == t8["metrics"]["pesq_wb"]["mean"] and n == 8
     assert se == pytest.approx(per.std(ddof=1) / np.sqrt(8), rel=1e-12)
+
+
+def test_repeats_widen_the_default_tolerance(score_files: dict[str, Path], tmp_path: Path,
+                                             capsys: pytest.CaptureFixture[str]) -> None:
+    """Two 'repeats' 0.37 PESQ apart: tolerance = 2 × their SD (0.53) > |Δ|, so the gate passes
+    on PESQ, and the JUnit/summary name the rule used."""
+    baseline = tmp_path / "baseline.json"
+    assert main(["baseline", "save", str(score_files["varstok_thres8"]), "--out", str(baseline),
+                 "--repeats", str(score_files["varstok_thres6"])]) == 0
+    doc = json.loads(baseline.read_text())
+    entry = doc["corpus"]["varstok_thres8"]["pesq_wb"]
+    means = [json.loads(score_files[n].read_text())["metrics"]["pesq_wb"]["mean"]
+             for n in ("varstok_thres8", "varstok_thres6")]
+    assert entry["repeats"] == 2 and entry["repeat_sd"] == pytest.approx(np.std(means, ddof=1))
+    capsys.readouterr()
+    main(["gate", str(score_files["varstok_thres6"]), "--baseline", str(baseline)])
+    out = capsys.readouterr().out
+    assert "pesq_wb: pass" in out and "(2·SD over repeats)" in out
