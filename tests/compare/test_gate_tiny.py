@@ -21,7 +21,7 @@ TINY = ROOT / "tokenizers_impl" / "varstok" / "pretrained" / "varstok_tiny"
 
 
 def _run(tmp: Path, name: str, **changes) -> Path:
-    """Run the gate_tiny suite (optionally changed) into its own store; returns the store."""
+    """Run the gate_tiny suite (optionally changed) into store ``name``; returns the store."""
     store = tmp / f"{name}.sqlite"
     suite = load_suite(SUITES_DIR / "gate_tiny.yaml",
                        overrides={"store": str(store), "cache_dir": str(tmp / "cache")})
@@ -57,7 +57,7 @@ def shipped_store(work: Path) -> Path:
 def test_shipped_tiny_models_pass_the_committed_baseline(shipped_store: Path, work: Path) -> None:
     """The CI gate: a change that degrades the shipped tiny models fails here."""
     junit, md = work / "junit.xml", work / "summary.md"
-    code = main(["gate", "gate_tiny", "--store", str(shipped_store), "--baseline", str(BASELINE),
+    code = main(["gate", "1", "--store", str(shipped_store), "--baseline", str(BASELINE),
                  "--junit", str(junit), "--md", str(md)])
     assert code == 0, md.read_text()
     xml = junit.read_text()
@@ -68,12 +68,12 @@ def test_shipped_tiny_models_pass_the_committed_baseline(shipped_store: Path, wo
 def test_perturbed_decoder_regresses(work: Path, shipped_store: Path,
                                      capsys: pytest.CaptureFixture[str]) -> None:
     ckpt = perturbed_checkpoint(work / "perturbed")
-    store = _run(work, "perturbed", variants=(VariantSpec(
+    store = _run(work, "shipped", variants=(VariantSpec(  # run 2 of the shipped store
         name="varstok-fixed", family="varstok",
         settings={"clustering": "fixed", "config": str(ckpt / "config.yaml"),
                   "checkpoint": str(ckpt / "model.ckpt")}),))
     capsys.readouterr()
-    code = main(["gate", "gate_tiny", "--store", str(store), "--baseline", str(BASELINE),
+    code = main(["gate", "2", "--store", str(store), "--baseline", str(BASELINE),
                  "--variant", "varstok-fixed"])
     out = capsys.readouterr().out
     assert code == 1, out
@@ -82,6 +82,12 @@ def test_perturbed_decoder_regresses(work: Path, shipped_store: Path,
     assert "varstok-fixed/mel_l1" in summary  # 1.38 → 2.68 on the shipped data
     assert "varstok-fixed/bits_per_s" not in summary  # encoder untouched: same tokens
     assert "checkpoint_sha256" in out  # the fingerprint change is reported
+    # the same variant in two runs: run 1 (shipped) against run 2 (perturbed)
+    assert main(["compare", "1", "2", "--variant", "varstok-fixed", "--store", str(store),
+                 "--draws", "2000"]) == 0
+    table = capsys.readouterr().out
+    assert any(line.startswith("mel_l1 ↓") and line.rstrip().endswith("worse")
+               for line in table.splitlines()), table
 
 
 def test_baseline_from_another_dataset_is_refused(work: Path, shipped_store: Path,
@@ -95,25 +101,25 @@ def test_baseline_from_another_dataset_is_refused(work: Path, shipped_store: Pat
     assert main(["baseline", "save", "gate_tiny", "--store", str(other), "--out",
                  str(baseline)]) == 0
     capsys.readouterr()
-    code = main(["gate", "gate_tiny", "--store", str(shipped_store), "--baseline",
+    code = main(["gate", "1", "--store", str(shipped_store), "--baseline",
                  str(baseline)])
     out = capsys.readouterr().out
     assert code == 2
     assert "dataset differs" in out and "not comparable" in out
-    assert main(["gate", "gate_tiny", "--store", str(shipped_store), "--baseline",
+    assert main(["gate", "1", "--store", str(shipped_store), "--baseline",
                  str(baseline), "--allow-mismatch"]) in (0, 1)
     assert "--allow-mismatch" in capsys.readouterr().out
     # --update-baseline replaces it after an intended change; the next gate passes
-    assert main(["gate", "gate_tiny", "--store", str(shipped_store), "--baseline",
+    assert main(["gate", "1", "--store", str(shipped_store), "--baseline",
                  str(baseline), "--update-baseline"]) == 0
-    assert main(["gate", "gate_tiny", "--store", str(shipped_store), "--baseline",
+    assert main(["gate", "1", "--store", str(shipped_store), "--baseline",
                  str(baseline)]) == 0
 
 
 def test_gate_usage_errors_exit_2(shipped_store: Path, tmp_path: Path) -> None:
-    assert main(["gate", "gate_tiny", "--store", str(shipped_store), "--baseline",
+    assert main(["gate", "1", "--store", str(shipped_store), "--baseline",
                  str(tmp_path / "none.json")]) == 2
-    assert main(["gate", "gate_tiny", "--store", str(shipped_store), "--baseline",
+    assert main(["gate", "1", "--store", str(shipped_store), "--baseline",
                  str(BASELINE), "--variant", "nope"]) == 2
     assert main(["gate", "no-such-run", "--store", str(shipped_store), "--baseline",
                  str(BASELINE)]) == 2
@@ -122,7 +128,7 @@ def test_gate_usage_errors_exit_2(shipped_store: Path, tmp_path: Path) -> None:
 def test_compare_two_variants_of_a_run_by_language(shipped_store: Path, tmp_path: Path,
                                                    capsys: pytest.CaptureFixture[str]) -> None:
     out_json = tmp_path / "c.json"
-    assert main(["compare", "gate_tiny", "varstok-fixed", "wavtokenizer", "--store",
+    assert main(["compare", "1", "varstok-fixed", "wavtokenizer", "--store",
                  str(shipped_store), "--by", "language", "--json", str(out_json),
                  "--draws", "2000"]) == 0
     printed = capsys.readouterr().out
