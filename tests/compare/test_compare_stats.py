@@ -151,3 +151,25 @@ def test_bootstrap_is_seeded_and_independent_of_the_metric_set() -> None:
     np.testing.assert_allclose(both[:, :1], first, rtol=1e-12)
     again = bootstrap_deltas(RatioColumns(x, ones, x + 1 + x ** 2, ones), draws=1200, seed=4)
     np.testing.assert_array_equal(both, again)
+
+
+def test_wer_is_weighted_by_normalised_reference_words_from_the_manifest() -> None:
+    """WER per draw = Σ edits / Σ reference words; words as the metric counts them (Whisper's
+    English normaliser: "Mr." → "mister"; characters for zh)."""
+    pytest.importorskip("whisper.normalizers")
+    pytest.importorskip("jiwer")
+    from bench.compare.sides import add_weights
+
+    columns = {"u000": {"text": "Hello there, Mr. Smith!", "language": "en"},
+               "u001": {"text": "你好世界啊", "language": "zh"}}
+    sides = []
+    for label, rates in (("a", [0.25, 0.4]), ("b", [0.5, 0.2])):
+        s = side(label, {"wer": np.array(rates)}, hib={"wer": False})
+        s.columns = columns
+        add_weights(s, {})
+        sides.append(s)
+    assert sides[0].weights["wer"] == {"u000": 4.0, "u001": 5.0}
+    row = compare(*sides, draws=200).table.iloc[0]
+    assert row["baseline"] == pytest.approx((1 + 2) / 9)  # 1 of 4 words, 2 of 5 characters
+    assert row["candidate"] == pytest.approx((2 + 1) / 9)
+    assert row["weighting"] == "total word edits / total reference words"
