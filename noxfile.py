@@ -61,6 +61,7 @@ def benchmarks(session: nox.Session) -> None:
                 "--golden", "../shared/golden/plutok")
     session.run("python", "tests/benchmarks/bench_runner.py")
     session.run("python", "tests/benchmarks/bench_neural_metrics.py")
+    session.run("python", "tests/benchmarks/bench_compare.py")
     official = os.environ.get("OFFICIAL_VARSTOK_REPO")
     if official:
         session.run("python", "tests/benchmarks/bench_varstok_clustering.py",

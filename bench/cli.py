@@ -117,6 +117,7 @@ def _parser() -> argparse.ArgumentParser:
     lst.add_argument("--no-build", action="store_true",
                      help="do not try to build tokenizers (faster; availability unknown)")
     lst.set_defaults(func=_cmd_list)
+    __import__("bench.cli_compare").cli_compare.add_parser(sub)  # compare, baseline, gate
     return p
 
 

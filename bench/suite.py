@@ -19,6 +19,8 @@ never a code edit. ``load_suite`` validates the whole file and reports every pro
     variants:
       - {name: varstok-fixed-0.7, family: varstok, settings: {clustering: fixed, threshold: 0.7}}
     metrics: [pesq_wb, stoi, {id: wer, settings: {model: tiny.en}}]
+    compare:   # optional: paired comparisons the report shows (see `tokbench compare`)
+      - {baseline: varstok-original-0.7, candidate: varstok-fixed-0.7}
 """
 
 from __future__ import annotations
@@ -71,6 +73,14 @@ class MetricSpec:
 
 
 @dataclass(frozen=True)
+class ComparePair:
+    """A declared paired comparison of two variants (``candidate`` − ``baseline``)."""
+
+    baseline: str
+    candidate: str
+
+
+@dataclass(frozen=True)
 class BatchSettings:
     """Length-bucketed batching and parallelism.
 
@@ -103,6 +113,7 @@ class Suite:
     report_dir: str = "reports"
     cache_dir: str = ".tokbench_cache"
     base_dir: str = "."
+    compare: tuple[ComparePair, ...] = ()
 
     def resolve(self, path: str | Path) -> Path:
         """An input path (manifest, audio folder): absolute, or relative to the suite's folder."""
@@ -123,7 +134,7 @@ class Suite:
     def config_hash(self) -> str:
         """Short sha256 of what determines results (output paths and worker count left out)."""
         data = self.to_dict()
-        for key in ("store", "report_dir", "cache_dir"):
+        for key in ("store", "report_dir", "cache_dir", "compare"):
             data.pop(key)
         data["batch"].pop("workers")
         text = json.dumps(data, sort_keys=True, default=str)
@@ -153,7 +164,7 @@ def parse_suite(raw: dict[str, Any], base_dir: Path | str = ".", source: str = "
     """Validate a suite mapping; raises ``SuiteError`` listing every problem."""
     problems: list[str] = []
     known = {"name", "datasets", "variants", "metrics", "batch", "seed", "store", "report_dir",
-             "cache_dir", "description"}
+             "cache_dir", "description", "compare"}
     for key in sorted(set(raw) - known):
         problems.append(f"unknown top-level key {key!r} (known: {sorted(known)})")
     name = raw.get("name") or Path(source).stem
@@ -163,6 +174,7 @@ def parse_suite(raw: dict[str, Any], base_dir: Path | str = ".", source: str = "
     variants = _parse_variants(raw.get("variants"), problems)
     metrics = _parse_metrics(raw.get("metrics"), problems)
     batch = _parse_batch(raw.get("batch") or {}, problems)
+    compare = _parse_compare(raw.get("compare"), [v.name for v in variants], problems)
     seed = raw.get("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool):
         problems.append(f"seed must be an integer, got {seed!r}")
@@ -182,6 +194,7 @@ def parse_suite(raw: dict[str, Any], base_dir: Path | str = ".", source: str = "
         report_dir=raw.get("report_dir", Suite.report_dir),
         cache_dir=raw.get("cache_dir", Suite.cache_dir),
         base_dir=str(base_dir),
+        compare=tuple(compare),
     )
 
 
@@ -318,3 +331,29 @@ def _parse_batch(value: Any, problems: list[str]) -> BatchSettings:
             problems.append(f"batch.{key}: invalid value {settings[key]!r}")
             settings.pop(key)
     return BatchSettings(**settings)
+
+
+def _parse_compare(value: Any, variant_names: list[str], problems: list[str]
+                   ) -> list[ComparePair]:
+    """``compare: [{baseline: V1, candidate: V2}, ...]``; both names must be suite variants."""
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        problems.append(f"compare: must be a list of {{baseline, candidate}}, got {value!r}")
+        return []
+    out: list[ComparePair] = []
+    for i, entry in enumerate(value):
+        where = f"compare[{i}]"
+        if not isinstance(entry, dict) or set(entry) != {"baseline", "candidate"}:
+            problems.append(f"{where}: must be {{baseline: VARIANT, candidate: VARIANT}}, "
+                            f"got {entry!r}")
+            continue
+        unknown = [entry[k] for k in ("baseline", "candidate") if entry[k] not in variant_names]
+        if unknown:
+            problems.append(f"{where}: unknown variants {unknown} (variants: {variant_names})")
+            continue
+        if entry["baseline"] == entry["candidate"]:
+            problems.append(f"{where}: baseline and candidate are both {entry['baseline']!r}")
+            continue
+        out.append(ComparePair(baseline=entry["baseline"], candidate=entry["candidate"]))
+    return out

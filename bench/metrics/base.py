@@ -27,6 +27,8 @@ class MetricInfo:
     uses_gpu: bool = False
     sample_rate: int | None = None
     higher_is_better: bool = True
+    descriptive: bool = False
+    """No better direction (how a stream is cut, e.g. token rate): compared, never judged."""
     unit: str = ""
     version: str = "1"
     protocol: str = ""

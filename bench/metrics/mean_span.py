@@ -47,6 +47,7 @@ class MeanSpan(TokenRateMetric):
         id="mean_span",
         needs_tokens=True,
         higher_is_better=False,
+        descriptive=True,
         unit="frames",
         protocol="mean of token durations in underlying frames; corpus = total frames / total "
         "tokens; missing for fixed-rate tokenizers",

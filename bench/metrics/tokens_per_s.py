@@ -14,6 +14,7 @@ class TokensPerSecond(TokenRateMetric):
         id="tokens_per_s",
         needs_tokens=True,
         higher_is_better=False,
+        descriptive=True,
         unit="tok/s",
         protocol="number of emitted tokens / input audio seconds; corpus value = total tokens / "
         "total seconds (VARSTok paper)",

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import plots
+from bench.report.compare_section import compare_sections
 from bench.report.html import render_html
 from bench.report.tables import (
     RunData,
@@ -96,6 +97,8 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         for title, t in tables:
             md += [f"{title}:", "", to_markdown(t), ""]
         md += [f"![{f.stem}](plots/{f.name})" for f in figures] + [""]
+    compared = compare_sections(store, run_id, out)  # the suite's `compare:` pairs, if any
+    md += compared.markdown
     md += ["## Notes", ""] + [f"{i}. {one_line(n)}" for i, n in enumerate(notes, 1)] + [""]
     failures = failure_table(data)
     if not failures.empty:
@@ -105,7 +108,8 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
     summary_md.write_text("\n".join(md), "utf-8")
     index = out / "index.html"
     index.write_text(render_html(f"tokbench report: {data.run['name']} (run {run_id})", header,
-                                 skipped, sections, notes, failures), "utf-8")
+                                 skipped, sections, notes, failures)
+                     .replace("</body>", compared.html + "</body>"), "utf-8")
     return ReportFiles(out, index, summary_md, csv_paths)
 
 
