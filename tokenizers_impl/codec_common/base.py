@@ -36,9 +36,10 @@ def check_waveforms(waveforms: torch.Tensor, lengths: torch.Tensor) -> None:
 class CodecAdapter(ABC):
     """A multi-codebook codec behind the tokbench ``Tokenizer`` protocol.
 
-    ``native_sample_rate`` is the codec's own rate; ``sample_rate`` (what ``encode`` takes and
-    ``decode`` returns) is the native rate unless a suite asks for another one, in which case
-    audio is resampled in and out with torchaudio's sinc kernel.
+    ``native_sample_rate`` is the codec's own input rate (``decoded_sample_rate`` its output
+    rate, the same except for NeuCodec); ``sample_rate`` (what ``encode`` takes and ``decode``
+    returns) is the native rate unless a suite asks for another one, in which case audio is
+    resampled in and out with torchaudio's sinc kernel.
     """
 
     #: decode draws random numbers (SNAC's noise blocks): run it under a fixed seed per item
@@ -46,13 +47,15 @@ class CodecAdapter(ABC):
 
     def __init__(self, model: torch.nn.Module, name: str, info: TokenizerInfo,
                  native_sample_rate: int, codebooks: tuple[Codebook, ...],
-                 sample_rate: int | None = None) -> None:
+                 sample_rate: int | None = None, decoded_sample_rate: int | None = None
+                 ) -> None:
         if not codebooks:
             raise ValueError("a codec needs at least one codebook")
         self.model = model.eval()
         self.name = name
         self.info = info
         self.native_sample_rate = int(native_sample_rate)
+        self.decoded_sample_rate = int(decoded_sample_rate or native_sample_rate)
         self.sample_rate = int(sample_rate or native_sample_rate)
         self.codebooks = tuple(codebooks)
         self.vocab_size = max(c.size for c in self.codebooks)
@@ -66,7 +69,7 @@ class CodecAdapter(ABC):
 
     @abstractmethod
     def decode_item(self, streams: list[torch.Tensor]) -> torch.Tensor:
-        """K 1-D id streams on ``self.device`` -> audio [T'] at the native rate."""
+        """K 1-D id streams on ``self.device`` -> audio [T'] at ``decoded_sample_rate``."""
 
     # -- the Tokenizer protocol ---------------------------------------------------------------
     def to(self, device: torch.device | str) -> CodecAdapter:
@@ -105,7 +108,7 @@ class CodecAdapter(ABC):
                                          f"{codebook.name!r}")
                 audio = self._decode_seeded(streams) if self.seeded_decode \
                     else self.decode_item(streams)
-                audio = self._resample(audio.reshape(-1).float(), self.native_sample_rate,
+                audio = self._resample(audio.reshape(-1).float(), self.decoded_sample_rate,
                                        self.sample_rate)
                 outputs.append(audio.cpu())
         lengths = torch.tensor([len(a) for a in outputs], dtype=torch.long)
@@ -118,8 +121,11 @@ class CodecAdapter(ABC):
     def _decode_seeded(self, streams: list[torch.Tensor]) -> torch.Tensor:
         """Random draws inside decode come from a fixed seed per item, so an item decodes to
         the same audio whatever batch it is in."""
-        devices = [self.device] if self.device.type == "cuda" else []
-        with torch.random.fork_rng(devices=devices):
+        devices = []
+        if self.device.type == "cuda":
+            index = self.device.index
+            devices = [torch.cuda.current_device() if index is None else index]
+        with torch.random.fork_rng(devices=devices, device_type="cuda"):
             torch.manual_seed(0)
             return self.decode_item(streams)
 
