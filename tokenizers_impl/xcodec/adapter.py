@@ -37,7 +37,7 @@ FAMILY = CodecFamily(
 def bandwidth_for(config: Any, n_quantizers: int) -> float:
     """The target bandwidth (kbps) at which X-Codec uses ``n_quantizers`` codebooks."""
     per_q = config.frame_rate * math.ceil(math.log2(config.codebook_size)) / 1000.0
-    offered = {int(round(float(b) / per_q)): float(b) for b in config.target_bandwidths}
+    offered = {round(float(b) / per_q): float(b) for b in config.target_bandwidths}
     if n_quantizers not in offered:
         raise ValueError(f"xcodec n_quantizers={n_quantizers} is not offered by this checkpoint; "
                          f"choose one of {sorted(offered)} (bandwidths {sorted(offered.values())}"
