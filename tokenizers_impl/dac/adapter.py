@@ -22,7 +22,7 @@ FAMILY = CodecFamily(
     config_class="DacConfig",
     tiny_config={"encoder_hidden_size": 4, "downsampling_ratios": [2, 4, 5, 8],
                  "upsampling_ratios": [8, 5, 4, 2], "decoder_hidden_size": 32,
-                 "n_codebooks": 4, "codebook_size": 1024, "codebook_dim": 8,
+                 "n_codebooks": 12, "codebook_size": 1024, "codebook_dim": 8,
                  "hidden_size": 64, "sampling_rate": 16000},
 )
 

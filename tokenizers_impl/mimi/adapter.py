@@ -22,7 +22,7 @@ FAMILY = CodecFamily(
     tiny_config={"hidden_size": 16, "num_filters": 4, "num_hidden_layers": 1,
                  "intermediate_size": 32, "num_attention_heads": 2, "num_key_value_heads": 2,
                  "head_dim": 8, "codebook_dim": 16, "vector_quantization_hidden_dimension": 16,
-                 "num_quantizers": 8, "upsample_groups": 16},
+                 "num_quantizers": 32, "upsample_groups": 16},
 )
 DEFAULT_N_QUANTIZERS = 8
 
