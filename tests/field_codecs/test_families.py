@@ -37,7 +37,7 @@ def test_round_trip_shapes_and_provenance(family: str, build_tiny) -> None:
     assert tok.info.family == family and tok.info.trained is False  # random weights, labelled
     assert [c.size for c in tok.codebooks] == list(case.sizes)
     assert [c.frame_rate for c in tok.codebooks] == pytest.approx(list(case.frame_rates))
-    wavs = [noise(case.samples, 1), noise(case.samples // 2 + 7, 2)]
+    wavs = [noise(case.samples // 2, 1), noise(case.samples // 4 + 7, 2)]
     batch = tok.encode(*padded(wavs))
     assert batch.tokens.shape[:2] == (2, len(case.sizes))
     assert batch.codebooks == tok.codebooks
@@ -82,7 +82,8 @@ def test_encodec_and_mimi_rates_match_their_papers(build_tiny) -> None:
 def test_batched_equals_one_at_a_time_and_is_deterministic(family: str, build_tiny) -> None:
     case: Case = CASES[family]
     tok = build_tiny(family, **case.settings)
-    wavs = [noise(case.samples // 3 + 11, 6), noise(case.samples, 7), noise(case.samples // 2, 8)]
+    wavs = [noise(case.samples // 8 + 11, 6), noise(case.samples // 4, 7),
+            noise(case.samples // 6, 8)]
     together = tok.encode(*padded(wavs))
     audio, lengths = tok.decode(together)
     for i, wav in enumerate(wavs):
