@@ -12,7 +12,7 @@ import torch
 
 from bench.contract import Codebook
 from tokenizers_impl.codec_common.base import CodecAdapter
-from tokenizers_impl.codec_common.hf_family import CodecFamily, check_settings
+from tokenizers_impl.codec_common.hf_family import CodecFamily, check_settings, probe_noise
 
 PREPROCESSOR = "preprocessor_config.json"
 
@@ -39,6 +39,21 @@ def feature_extractor_writer(class_name: str) -> Any:
 
         getattr(transformers, class_name)().save_pretrained(folder)
     return write
+
+
+def fsq_probe(feature_class: str, rate_field: str) -> Any:
+    """``CodecFamily.probe``: one encode of seeded noise through the family's features."""
+    def probe(model: Any) -> None:
+        import transformers
+
+        rate = int(getattr(model.config, rate_field))
+        wav = probe_noise(0.5, rate).reshape(-1).numpy()
+        inputs = getattr(transformers, feature_class)()(wav, sampling_rate=rate,
+                                                        return_tensors="pt")
+        model.encode(inputs["input_values"], inputs["input_features"],
+                     padding_mask=inputs.get("padding_mask"),
+                     input_features_mask=inputs.get("input_features_mask"))
+    return probe
 
 
 class FsqTokenizer(CodecAdapter):

@@ -17,7 +17,7 @@ import torch
 
 from bench.contract import Codebook
 from tokenizers_impl.codec_common.base import CodecAdapter
-from tokenizers_impl.codec_common.hf_family import CodecFamily, check_settings
+from tokenizers_impl.codec_common.hf_family import CodecFamily, check_settings, probe_noise
 
 FAMILY = CodecFamily(
     name="encodec",
@@ -26,6 +26,8 @@ FAMILY = CodecFamily(
     config_class="EncodecConfig",
     tiny_config={"hidden_size": 16, "num_filters": 4, "num_lstm_layers": 1,
                  "num_residual_layers": 1, "codebook_dim": 16},
+    probe=lambda m: m.encode(probe_noise(0.5, m.config.sampling_rate),
+                             bandwidth=max(m.config.target_bandwidths)),
 )
 
 

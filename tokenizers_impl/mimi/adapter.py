@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from tokenizers_impl.codec_common.hf_family import CodecFamily
+from tokenizers_impl.codec_common.hf_family import CodecFamily, probe_noise
 from tokenizers_impl.codec_common.rvq import RvqTokenizer, build_rvq, stacked
 
 FAMILY = CodecFamily(
@@ -23,6 +23,7 @@ FAMILY = CodecFamily(
                  "intermediate_size": 32, "num_attention_heads": 2, "num_key_value_heads": 2,
                  "head_dim": 8, "codebook_dim": 16, "vector_quantization_hidden_dimension": 16,
                  "num_quantizers": 32, "upsample_groups": 16},
+    probe=lambda m: m.encode(probe_noise(0.5, m.config.sampling_rate)),
 )
 DEFAULT_N_QUANTIZERS = 8
 

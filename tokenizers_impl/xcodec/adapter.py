@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from tokenizers_impl.codec_common.hf_family import CodecFamily, check_settings
+from tokenizers_impl.codec_common.hf_family import CodecFamily, check_settings, probe_noise
 from tokenizers_impl.codec_common.rvq import RvqTokenizer, rvq_codebooks, stacked
 
 FAMILY = CodecFamily(
@@ -31,6 +31,8 @@ FAMILY = CodecFamily(
                                   "conv_dim": [8] * 7, "num_conv_pos_embeddings": 16,
                                   "num_conv_pos_embedding_groups": 2},
     },
+    probe=lambda m: m.encode(probe_noise(0.5, m.config.sample_rate),
+                             bandwidth=max(m.config.target_bandwidths)),
 )
 
 

@@ -14,6 +14,7 @@ from tokenizers_impl.codec_common.fsq import (
     FsqTokenizer,
     build_fsq,
     feature_extractor_writer,
+    fsq_probe,
     tiny_fsq_config,
 )
 from tokenizers_impl.codec_common.hf_family import CodecFamily
@@ -27,6 +28,7 @@ FAMILY = CodecFamily(
     tiny_config=tiny_fsq_config(),
     required=("config.json", HF_WEIGHT_FILES, PREPROCESSOR),
     extra_tiny=feature_extractor_writer("Xcodec2FeatureExtractor"),
+    probe=fsq_probe("Xcodec2FeatureExtractor", "sampling_rate"),
 )
 
 
