@@ -4,6 +4,7 @@ back by path (no downloads, no network)."""
 from __future__ import annotations
 
 import importlib
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -47,20 +48,25 @@ CASES = {
 
 
 @pytest.fixture(scope="session")
-def tiny_dirs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    return {}
+def tiny_cache(tmp_path_factory: pytest.TempPathFactory):
+    """Every ``checkpoint: tiny`` of this session is written under one temp folder."""
+    folder = tmp_path_factory.mktemp("tokbench-cache")
+    previous = os.environ.get("TOKBENCH_CACHE_DIR")
+    os.environ["TOKBENCH_CACHE_DIR"] = str(folder)
+    yield folder
+    if previous is None:
+        os.environ.pop("TOKBENCH_CACHE_DIR", None)
+    else:
+        os.environ["TOKBENCH_CACHE_DIR"] = previous
 
 
 @pytest.fixture(scope="session")
-def tiny_folder(tmp_path_factory: pytest.TempPathFactory, tiny_dirs: dict[str, Path]):
-    """``tiny_folder(family)``: a save_pretrained folder of a seeded random tiny model."""
-    from tokenizers_impl.codec_common.tiny import write_tiny
+def tiny_folder(tiny_cache: Path):
+    """``tiny_folder(family)``: the save_pretrained folder of a seeded random tiny model, in
+    the session's temp cache (the same folder ``checkpoint: tiny`` resolves to)."""
+    from tokenizers_impl.codec_common.tiny import tiny_checkpoint
 
-    def get(family: str) -> Path:
-        if family not in tiny_dirs:
-            tiny_dirs[family] = write_tiny(family, tmp_path_factory.mktemp(f"{family}-tiny"))
-        return tiny_dirs[family]
-    return get
+    return tiny_checkpoint
 
 
 @pytest.fixture(scope="session")

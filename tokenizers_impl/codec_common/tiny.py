@@ -14,6 +14,15 @@ from tokenizers_impl.codec_common.weights import mark_tiny
 FIELD_CODECS = ("encodec", "dac", "mimi", "snac", "xcodec", "xcodec2", "neucodec")
 
 
+def tiny_checkpoint(family: str) -> Path:
+    """The cached ``checkpoint: tiny`` folder of ``family`` (written on first use)."""
+    if family not in FIELD_CODECS:
+        raise KeyError(f"unknown field codec {family!r}; known: {list(FIELD_CODECS)}")
+    module = importlib.import_module(f"tokenizers_impl.{family}.adapter")
+    weights = module.tiny_weights() if family == "snac" else module.FAMILY.weights("tiny")
+    return weights.folder
+
+
 def write_tiny(family: str, folder: Path, seed: int = 0) -> Path:
     """Write a seeded random tiny ``family`` model into ``folder`` and return it."""
     if family not in FIELD_CODECS:

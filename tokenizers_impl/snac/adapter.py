@@ -21,8 +21,8 @@ import torch
 from bench.contract import Codebook
 from tokenizers_impl.codec_common.base import CodecAdapter
 from tokenizers_impl.codec_common.hf_family import check_settings
+from tokenizers_impl.codec_common.weights import TINY, CodecWeights, resolve_checkpoint
 from tokenizers_impl.codec_common.weights import availability as _availability
-from tokenizers_impl.codec_common.weights import resolve_checkpoint
 
 FAMILY = "snac"
 DEFAULT_CHECKPOINT = "hubertsiuzdak/snac_24khz"
@@ -62,8 +62,7 @@ def build(checkpoint: str | None = None, name: str | None = None, device: str = 
     check_settings(FAMILY, unknown)
     from snac import SNAC
 
-    found = resolve_checkpoint(FAMILY, checkpoint, DEFAULT_CHECKPOINT, REQUIRED, write_tiny,
-                               repr(sorted(TINY_CONFIG.items())))
+    found = _weights(checkpoint)
     config = json.loads((found.folder / "config.json").read_text())
     model = SNAC(**config)
     state = torch.load(found.folder / "pytorch_model.bin", map_location="cpu", weights_only=True)
@@ -82,6 +81,16 @@ def build(checkpoint: str | None = None, name: str | None = None, device: str = 
                         native_sample_rate=int(model.sampling_rate), codebooks=codebooks,
                         sample_rate=sample_rate)
     return tok.to(device)
+
+
+def _weights(checkpoint: str | None) -> CodecWeights:
+    return resolve_checkpoint(FAMILY, checkpoint, DEFAULT_CHECKPOINT, REQUIRED, write_tiny,
+                              repr(sorted(TINY_CONFIG.items())))
+
+
+def tiny_weights() -> CodecWeights:
+    """The cached tiny model folder (``checkpoint: tiny``)."""
+    return _weights(TINY)
 
 
 def availability(checkpoint: str | None = None) -> str | None:
