@@ -24,6 +24,8 @@ TINY = "tiny"
 TINY_MARKER = "tokbench_tiny.json"
 CACHE_ENV = "TOKBENCH_CACHE_DIR"
 HF_WEIGHT_FILES = "model.safetensors|pytorch_model.bin"
+SUITE_HINT = ("  - in a suite: `settings: {checkpoint: <folder or hub id>}`; `checkpoint: tiny` "
+              "runs a random tiny model (untrained)")
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,10 @@ def resolve_checkpoint(family: str, checkpoint: str | os.PathLike[str] | None, d
     if _is_local(text):
         folder = _check_folder(family, Path(text).expanduser(), required)
         return CodecWeights(folder, "local folder", not (folder / TINY_MARKER).is_file(), text)
-    found = resolve(hub_spec(family, text, required))
+    try:
+        found = resolve(hub_spec(family, text, required))
+    except WeightsNotFound as err:
+        raise WeightsNotFound(f"{err}\n{SUITE_HINT}") from None
     return CodecWeights(found.path, found.source, not (found.path / TINY_MARKER).is_file(), text)
 
 
@@ -98,7 +103,8 @@ def availability(family: str, checkpoint: str | None, default: str,
         except WeightsNotFound as err:
             return str(err)
         return None
-    return unavailable(hub_spec(family, text, required))
+    reason = unavailable(hub_spec(family, text, required))
+    return None if reason is None else f"{reason}\n{SUITE_HINT}"
 
 
 def cache_root() -> Path:
