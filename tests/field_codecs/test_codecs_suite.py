@@ -59,6 +59,9 @@ def test_codecs_suite_runs_end_to_end_on_tiny_models(tmp_path: Path, tiny_cache:
         # EnCodec 1.5 kbps: 2 × 75 Hz (whole frames: at most one extra frame per utterance)
         assert 150.0 <= corpus[("encodec-1.5kbps", "tokens_per_s", "corpus")] < 153.0
         assert 100.0 <= corpus[("mimi-1.1kbps", "tokens_per_s", "corpus")] < 110.0
+        # per-codebook usage, read back from the stored (flattened [K, L]) token streams
+        assert 0.0 < corpus[("encodec-1.5kbps", "codebook_usage", "usage_rvq1")] <= 1.0
+        assert 0.0 < corpus[("snac-0.98kbps", "codebook_usage", "usage_scale2")] <= 1.0
         files = write_report(store, summary.run_id, tmp_path / "report")
     finally:
         store.close()

@@ -40,6 +40,7 @@ class CodecFamily:
     def classes(self) -> tuple[type, type]:
         import transformers
 
+        transformers.utils.logging.disable_progress_bar()  # no per-load bars in run logs
         return getattr(transformers, self.model_class), getattr(transformers, self.config_class)
 
     def write_tiny(self, folder: Path, seed: int = 0) -> None:
