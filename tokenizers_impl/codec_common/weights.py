@@ -22,6 +22,7 @@ from bench.weights import WeightsNotFound, WeightSpec, resolve, unavailable
 
 TINY = "tiny"
 TINY_MARKER = "tokbench_tiny.json"
+TINY_VERSION = "2"  # bump when how tiny models are written (init, calibration) changes
 CACHE_ENV = "TOKBENCH_CACHE_DIR"
 HF_WEIGHT_FILES = "model.safetensors|pytorch_model.bin"
 SUITE_HINT = ("  - in a suite: `settings: {checkpoint: <folder or hub id>}`; `checkpoint: tiny` "
@@ -117,7 +118,8 @@ def tiny_folder(family: str, key: str, write_tiny: Callable[[Path], None]) -> Pa
     """The cached tiny model folder of ``family`` (written once, atomically)."""
     import transformers
 
-    digest = hashlib.sha256(f"{key}|{transformers.__version__}".encode()).hexdigest()[:12]
+    text = f"{key}|{TINY_VERSION}|{transformers.__version__}"
+    digest = hashlib.sha256(text.encode()).hexdigest()[:12]
     folder = cache_root() / "tiny" / f"{family}-{digest}"
     if (folder / TINY_MARKER).is_file():
         return folder
