@@ -26,6 +26,7 @@ def install_project(session: nox.Session, extras: str = "all,dev") -> None:
 def tests(session: nox.Session) -> None:
     """Fast default test suite (what CI runs): lint first, then pytest."""
     install_project(session)
+    session.install("--no-deps", "./examples/tokbench_plugin_example")  # a third-party plugin
     session.run("ruff", "check", ".")
     session.run("pytest", "-q", "-ra", *session.posargs, env={"OMP_NUM_THREADS": "2"})
 

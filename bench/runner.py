@@ -21,7 +21,7 @@ import torch
 from tqdm import tqdm
 
 from bench.audio import load_audio, resample
-from bench.contract import Tokenizer, TokenizerInfo
+from bench.contract import Tokenizer, TokenizerInfo, count_and_bits
 from bench.data.manifest import Utterance
 from bench.datasets import load_dataset, utterance_seconds
 from bench.execution.batching import length_buckets
@@ -294,6 +294,7 @@ class _Run:
             loaded.append((utt, ref, dec.source_sr, wav, decisions))
         outputs = encode_decode(tok, [w for *_, w, _ in loaded], self.device)
         bits_per_token = math.log2(tok.vocab_size) if tok.vocab_size > 1 else 0.0
+        codebooks = getattr(tok, "codebooks", None)  # multi-codebook: tokens are [K, L] per item
         items: list[MetricInput] = []
         for (utt, ref, ref_sr, _, decisions), out in zip(loaded, outputs, strict=True):
             if isinstance(out, Exception):
@@ -304,10 +305,13 @@ class _Run:
                 utt_id=utt.id, hypothesis=recon, hypothesis_sr=sr, reference=ref,
                 reference_sr=ref_sr, text=utt.text, language=utt.language, speaker=utt.speaker,
                 tokens=tokens, durations=spans, vocab_size=int(tok.vocab_size),
-                frame_rate=float(tok.frame_rate), side_bits=side_bits))
+                frame_rate=float(tok.frame_rate), side_bits=side_bits, codebooks=codebooks))
+            n_tokens, bits = count_and_bits(torch.from_numpy(tokens), codebooks,
+                                            int(tok.vocab_size))
             records.append(UtteranceRecord(
                 dataset, variant.name, utt.id, "ok", seconds=len(ref) / ref_sr,
-                n_tokens=len(tokens), bits_per_token=bits_per_token, side_bits=side_bits,
+                n_tokens=n_tokens, bits_per_token=bits / n_tokens if n_tokens else bits_per_token,
+                side_bits=side_bits,
                 decisions=decisions, values={},
                 tokens=tokens if self.suite.batch.store_tokens else None, durations=spans))
         return records, items

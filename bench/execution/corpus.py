@@ -39,7 +39,8 @@ def write_corpus_summaries(store: Store, run_id: int, dataset: str, ordered: lis
             tokens=tokens, durations=spans,
             vocab_size=int(tok.vocab_size) if tok else None,
             frame_rate=float(tok.frame_rate) if tok else None,
-            side_bits=float(row["side_bits"] or 0.0)))
+            side_bits=float(row["side_bits"] or 0.0),
+            codebooks=getattr(tok, "codebooks", None) if tok else None))
     out: dict[tuple[str, str], tuple[float | None, str | None]] = {}
     for m in metrics:
         if unstored and m.metric.info.needs_tokens:

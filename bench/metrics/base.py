@@ -15,6 +15,8 @@ from typing import ClassVar
 
 import numpy as np
 
+from bench.contract import Codebook
+
 
 @dataclass(frozen=True)
 class MetricInfo:
@@ -81,6 +83,8 @@ class MetricInput:
     frame_rate: float | None = None
     side_bits: float = 0.0
     extra: dict[str, object] = field(default_factory=dict)
+    codebooks: tuple[Codebook, ...] | None = None
+    """Multi-codebook tokenizers: the K streams of ``tokens`` ([K, L], PAD_TOKEN-padded)."""
 
     @property
     def reference_seconds(self) -> float | None:

@@ -1,13 +1,14 @@
-"""Token bitrate: tokens per second × log2(vocabulary size), per utterance and corpus-level."""
+"""Token bitrate: tokens per second × log2(vocabulary size), per utterance and corpus-level.
+
+Multi-codebook tokens: Σ over streams of tokens × log2(codebook size) per second."""
 
 from __future__ import annotations
 
 from bench.metrics.base import MetricInfo, MetricInput, MetricInputError, MetricValue
 from bench.metrics.rate_common import (
     TokenRateMetric,
-    bits_per_token,
     input_seconds,
-    real_tokens,
+    token_bits,
 )
 
 
@@ -21,19 +22,20 @@ class BitsPerSecond(TokenRateMetric):
         higher_is_better=False,
         unit="bit/s",
         protocol="tokens / input seconds x log2(vocab_size); corpus value = total tokens x "
-        "log2(vocab_size) / total seconds; side information excluded",
+        "log2(vocab_size) / total seconds; multi-codebook: sum over codebooks of tokens x "
+        "log2(codebook size); side information excluded",
         aliases=("bitrate",),
     )
 
     def compute_one(self, item: MetricInput) -> MetricValue:
-        return MetricValue(len(real_tokens(item)) * bits_per_token(item) / input_seconds(item))
+        return MetricValue(token_bits(item) / input_seconds(item))
 
     def corpus(self, items: list[MetricInput], values: list[MetricValue]) -> dict[str, MetricValue]:
         bits = 0.0
         seconds = 0.0
-        for item, tokens, item_seconds in self.usable(items):
+        for item, _, item_seconds in self.usable(items):
             try:
-                bits += len(tokens) * bits_per_token(item)
+                bits += token_bits(item)
             except MetricInputError:
                 continue
             seconds += item_seconds

@@ -1,5 +1,8 @@
 """Shared pieces of the rate metrics: the real tokens of an utterance, the duration of its input
-audio, and the corpus-level sums they are built from (total tokens / total seconds, as VARSTok)."""
+audio, and the corpus-level sums they are built from (total tokens / total seconds, as VARSTok).
+
+Multi-codebook tokens ([K, L] with ``item.codebooks``) count every emitted id of every stream;
+bits are Σ_k n_k × log2(size_k); per-stream statistics go through ``token_streams``."""
 
 from __future__ import annotations
 
@@ -8,7 +11,7 @@ from collections import Counter
 
 import numpy as np
 
-from bench.contract import PAD_TOKEN
+from bench.contract import PAD_TOKEN, Codebook
 from bench.metrics.base import Metric, MetricInput, MetricInputError, MetricValue
 
 
@@ -21,6 +24,36 @@ def real_tokens(item: MetricInput) -> np.ndarray:
     if np.any(tokens < 0):
         raise MetricInputError(f"negative token ids other than padding ({PAD_TOKEN})")
     return tokens
+
+
+def token_streams(item: MetricInput) -> list[tuple[Codebook, np.ndarray]]:
+    """(codebook, real ids) per stream; a single-stream tokenizer is one stream named
+    ``tokens`` of ``vocab_size`` ids (its frame rate as the stream rate)."""
+    if item.codebooks is None:
+        if not item.vocab_size or item.vocab_size < 1:
+            raise MetricInputError("vocabulary size unknown")
+        only = Codebook("tokens", int(item.vocab_size), float(item.frame_rate or 0.0))
+        return [(only, real_tokens(item))]
+    if item.tokens is None:
+        raise MetricInputError("no tokens for this utterance")
+    flat = np.asarray(item.tokens).astype(np.int64)
+    if flat.size % len(item.codebooks):
+        raise MetricInputError(f"{flat.size} stored ids do not split into "
+                               f"{len(item.codebooks)} codebooks")
+    out = []
+    for codebook, row in zip(item.codebooks, flat.reshape(len(item.codebooks), -1), strict=True):
+        values = row[row != PAD_TOKEN]
+        if np.any(values < 0):
+            raise MetricInputError(f"negative token ids other than padding ({PAD_TOKEN})")
+        out.append((codebook, values))
+    return out
+
+
+def token_bits(item: MetricInput) -> float:
+    """Fixed-length bits of the utterance's tokens: n × log2(vocab), or Σ_k n_k × log2(size_k)."""
+    if item.codebooks is None:
+        return len(real_tokens(item)) * bits_per_token(item)
+    return float(sum(len(ids) * codebook.bits for codebook, ids in token_streams(item)))
 
 
 def input_seconds(item: MetricInput) -> float:

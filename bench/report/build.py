@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.report import plots
 from bench.report.compare_section import compare_sections
+from bench.report.family_pareto import family_pareto
 from bench.report.html import render_html
 from bench.report.tables import (
     RunData,
@@ -129,7 +130,8 @@ def _figures(data: RunData, dataset: str, summary, plot_dir: Path) -> list[Path]
         if path:
             figures.append(path)
     for path in (plots.rate_distributions(data, dataset, plot_dir / f"{dataset}_token_rate.png"),
-                 plots.span_histograms(data, dataset, plot_dir / f"{dataset}_spans.png")):
+                 plots.span_histograms(data, dataset, plot_dir / f"{dataset}_spans.png"),
+                 family_pareto(data, dataset, summary, plot_dir / f"{dataset}_families.png")):
         if path:
             figures.append(path)
     return figures

@@ -1,0 +1,1 @@
+"""DAC, the Descript Audio Codec (Kumar et al. 2023), over ``transformers.DacModel``."""

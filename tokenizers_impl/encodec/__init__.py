@@ -1,0 +1,1 @@
+"""EnCodec (Défossez et al. 2022) as a tokbench family, over ``transformers.EncodecModel``."""

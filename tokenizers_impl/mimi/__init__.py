@@ -1,0 +1,1 @@
+"""Mimi, the Moshi codec (Kyutai 2024), over ``transformers.MimiModel``."""

@@ -1,0 +1,2 @@
+"""X-Codec (Ye et al. 2024): acoustic + HuBERT semantic features, residual VQ; over
+``transformers.XcodecModel``."""
