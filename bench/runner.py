@@ -34,6 +34,7 @@ from bench.provenance import describe_device, git_commit, package_versions, reso
 from bench.registry import load_metric, load_tokenizer
 from bench.store import Store, UtteranceRecord
 from bench.suite import GROUND_TRUTH, MetricSpec, Suite, VariantSpec
+from tokenizers_impl.precomputed.adapter import is_precomputed, precomputed_outputs
 
 Values = dict[str, tuple[float | None, str | None]]
 
@@ -342,8 +343,9 @@ class _Run:
         out: dict[tuple[str, str], tuple[float | None, str | None]] = {}
         for m in metrics:
             if unstored and m.metric.info.needs_tokens:
-                out[(m.id, "corpus")] = (None, f"{unstored} token streams not stored "
-                                               "(batch.store_tokens: false)")
+                out[(m.id, "corpus")] = (None, tok.rate_note() if is_precomputed(tok) else
+                                         f"{unstored} token streams not stored "
+                                         "(batch.store_tokens: false)")
                 continue
             stored = self.store.metric_values(self.run_id, dataset, variant, m.id)
             values = [MetricValue(*stored[i.utt_id]) if i.utt_id in stored
@@ -374,22 +376,27 @@ class _Run:
             decisions = {**asdict(dec), "tokenizer_sr": sr, "resampled_for_tokenizer":
                          dec.source_sr != sr}
             loaded.append((utt, ref, dec.source_sr, wav, decisions))
-        outputs = _encode_decode(tok, [w for *_, w, _ in loaded], self.device)
+        outputs = (precomputed_outputs(tok, [(u, r_sr) for u, _, r_sr, *_ in loaded])
+                   if is_precomputed(tok)
+                   else _encode_decode(tok, [w for *_, w, _ in loaded], self.device))
         bits_per_token = math.log2(tok.vocab_size) if tok.vocab_size > 1 else 0.0
         items: list[MetricInput] = []
         for (utt, ref, ref_sr, _, decisions), out in zip(loaded, outputs, strict=True):
             if isinstance(out, Exception):
                 records.append(self._failed(dataset, variant.name, utt, out, metrics))
                 continue
-            tokens, spans, side_bits, recon = out
+            tokens, spans, side_bits, recon, *found = out  # precomputed: + (file rate, decisions)
+            hyp_sr = found[0] if found else sr
+            decisions.update(found[1] if found else {})
             items.append(MetricInput(
-                utt_id=utt.id, hypothesis=recon, hypothesis_sr=sr, reference=ref,
+                utt_id=utt.id, hypothesis=recon, hypothesis_sr=hyp_sr, reference=ref,
                 reference_sr=ref_sr, text=utt.text, language=utt.language, speaker=utt.speaker,
                 tokens=tokens, durations=spans, vocab_size=int(tok.vocab_size),
                 frame_rate=float(tok.frame_rate), side_bits=side_bits))
             records.append(UtteranceRecord(
                 dataset, variant.name, utt.id, "ok", seconds=len(ref) / ref_sr,
-                n_tokens=len(tokens), bits_per_token=bits_per_token, side_bits=side_bits,
+                n_tokens=None if tokens is None else len(tokens),
+                bits_per_token=bits_per_token, side_bits=side_bits,
                 decisions=decisions, values={},
                 tokens=tokens if self.suite.batch.store_tokens else None, durations=spans))
         return records, items
