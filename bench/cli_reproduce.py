@@ -32,6 +32,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--source", choices=("auto", "model", "precomputed"), default="auto",
                    help="auto: model when its weights are present, else the precomputed folder")
     p.add_argument("--workers", type=int, default=0, help="CPU metric processes (0 = inline)")
+    p.add_argument("--set", action="append", default=[], metavar="COLUMN.SETTING=VALUE",
+                   help="override a column's metric setting (e.g. vuv_f1.capacity=tiny when "
+                        "crepe full is too slow on CPU); printed with the table as a deviation")
     p.add_argument("--strict", action="store_true",
                    help=f"exit {EXIT_OUTSIDE} when a measured cell is outside its tolerance")
     p.set_defaults(func=_cmd_reproduce)
@@ -39,7 +42,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _cmd_reproduce(args: argparse.Namespace, _rest: list[str]) -> int:
     from bench.reproduce.cells import OUTSIDE
-    from bench.reproduce.paper import PaperError, load_paper
+    from bench.reproduce.paper import PaperError, load_paper, with_overrides
     from bench.reproduce.run import reproduce
     from bench.reproduce.tables import to_markdown, write_all
 
@@ -51,14 +54,14 @@ def _cmd_reproduce(args: argparse.Namespace, _rest: list[str]) -> int:
         print(f"tokbench reproduce: error: --data {args.data} is not a folder", file=sys.stderr)
         return 2
     try:
-        paper = load_paper(args.paper)
+        paper, overrides = with_overrides(load_paper(args.paper), args.set)
     except PaperError as err:
         print(f"tokbench reproduce: error: {err}", file=sys.stderr)
         return 2
     out = args.out or Path("reports") / "reproduce" / paper.name
     result = reproduce(paper, out, data_root=args.data, weights_dir=args.weights,
                        limit=args.limit, workers=args.workers, source=args.source,
-                       log=lambda line: print(line, file=sys.stderr))
+                       log=lambda line: print(line, file=sys.stderr), notes=overrides)
     files = write_all(result, out, args.json)
     print(to_markdown(result))
     print("wrote " + ", ".join(str(path) for path in files.values()), file=sys.stderr)

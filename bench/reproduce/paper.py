@@ -8,7 +8,7 @@ paper so their precision is known (``"0.9188"`` is printed to 4 decimals).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -360,3 +360,24 @@ def _precomputed(value: Any, where: str, problems: list[str]) -> dict[str, Any] 
 
 def _number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def with_overrides(paper: PaperTable, overrides: list[str]) -> tuple[PaperTable, list[str]]:
+    """Apply ``COLUMN.SETTING=VALUE`` metric-setting overrides (e.g. ``vuv_f1.capacity=tiny``
+    where crepe full is too slow on a CPU); returns the table and one line per override, which
+    the output prints as a protocol deviation. Values are parsed as YAML scalars."""
+    columns = {c.key: c for c in paper.columns}
+    lines: list[str] = []
+    for text in overrides:
+        target, sep, value_text = text.partition("=")
+        key, dot, setting = target.partition(".")
+        if not sep or not dot or not setting or key not in columns:
+            raise PaperError(f"override {text!r}: use COLUMN.SETTING=VALUE with a column of "
+                             f"{paper.name} ({sorted(columns)})")
+        value = yaml.safe_load(value_text)
+        column = columns[key]
+        before = column.settings.get(setting, "(metric default)")
+        columns[key] = replace(column, settings={**column.settings, setting: value})
+        lines.append(f"protocol override: column {key} metric {column.metric} {setting}={value!r}"
+                     f" (paper protocol: {before!r})")
+    return replace(paper, columns=tuple(columns[c.key] for c in paper.columns)), lines

@@ -82,8 +82,10 @@ class Reproduction:
 
 def reproduce(paper: PaperTable, out_dir: Path, data_root: Path | None = None,
               weights_dir: Path | None = None, limit: int | None = None, workers: int = 0,
-              source: str = "auto", log: Callable[[str], None] = print) -> Reproduction:
-    """Build, run and compare ``paper``; everything written under ``out_dir``."""
+              source: str = "auto", log: Callable[[str], None] = print,
+              notes: list[str] | None = None) -> Reproduction:
+    """Build, run and compare ``paper``; everything written under ``out_dir``. ``notes`` (e.g.
+    protocol overrides) are printed with the table."""
     if source not in ("auto", "model", "precomputed"):
         raise ValueError(f"source must be auto, model or precomputed, got {source!r}")
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -95,7 +97,8 @@ def reproduce(paper: PaperTable, out_dir: Path, data_root: Path | None = None,
     full = paper.dataset.utterances
     subset = bool(utterances) and (limit is not None or (full is not None
                                                          and len(utterances) < full))
-    result = Reproduction(paper, [], plans, manifest, len(utterances), subset, data_reason)
+    result = Reproduction(paper, [], plans, manifest, len(utterances), subset, data_reason,
+                          notes=list(notes or []))
     runnable = [p for p in plans if p.variant is not None]
     if manifest is not None and (runnable or any(p.row.ground_truth for p in plans)):
         suite = _suite(paper, manifest, [p.variant for p in runnable if p.variant], out_dir,
@@ -109,9 +112,10 @@ def reproduce(paper: PaperTable, out_dir: Path, data_root: Path | None = None,
         if plan.variant is not None and plan.variant.family == "precomputed":
             unused = _unused(plan.variant, {u.id for u in utterances}, utterances)
             if unused:
+                more = f", ... (+{len(unused) - 3})" if len(unused) > 3 else ""
                 result.notes.append(f"{plan.row.label}: {len(unused)} file(s) in "
                                     f"{plan.variant.settings['folder']} match no utterance "
-                                    f"(ignored): {', '.join(unused[:5])}")
+                                    f"of the manifest (ignored): {', '.join(unused[:3])}{more}")
     return result
 
 
@@ -147,6 +151,8 @@ def plan_row(row: Row, data_root: Path | None, weights_dir: Path | None, source:
         return RowPlan(row, source="ground truth")
     reasons: list[str] = []
     model = _model_variant(row, weights_dir, reasons) if source != "precomputed" else None
+    if source == "model" and row.variant is None:
+        reasons.append("the row declares no model variant (--source model)")
     if model is not None:
         return RowPlan(row, model, "model")
     folder = _precomputed_variant(row, data_root, reasons) if source != "model" else None

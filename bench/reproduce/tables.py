@@ -49,7 +49,7 @@ def cell_text(cell: Cell) -> str:
     d = cell.decimals
     published = cell.published_text or "–"
     if cell.status == NOT_RUN:
-        return f"n/r / {published}"
+        return f"n/r / {published}" if cell.published_text else "–"
     measured = format_number(cell.measured, d)
     if cell.status == DECLARED:
         return f"{measured} decl. / {published}"
@@ -86,11 +86,11 @@ def to_markdown(result: Reproduction) -> str:
             cells.append(cell_text(cell) + (f" [{note}]" if note else ""))
         source = f" ({plan.source})" if plan.source and not plan.row.ground_truth else ""
         out.append(f"| {plan.row.label}{source} | " + " | ".join(cells) + " |")
-    declared = sorted({c.reason for c in result.cells if c.status == DECLARED and c.reason})
     out.append("")
     out += [f"{line}  " for line in notes]
-    if declared:
-        out.append("decl.: " + "; ".join(declared) + "  ")
+    if any(c.status == DECLARED for c in result.cells):
+        out.append("decl.: the row's declared nominal rate (kbps = rate × bits/token); "
+                   "precomputed audio carries no tokens, so it is not measured  ")
     out += [f"note: {line}  " for line in result.notes]
     return "\n".join(out).rstrip() + "\n"
 
