@@ -71,3 +71,10 @@ def render_section(result: Reproduction) -> str:
             f"{result.n_utterances} utterances; bootstrap 95 % CIs over utterances.</p>{subset}"
             f"<table><thead><tr><th></th>{head}</tr></thead><tbody>{''.join(body)}</tbody>"
             f"</table><ol>{note_items}</ol><ul>{extra}</ul></section>\n")
+
+
+def render_page(result: Reproduction) -> str:
+    """A standalone page around ``render_section`` (``<out>/index.html``)."""
+    title = f"tokbench reproduce: {result.paper.name}"
+    return (f"<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>"
+            f"{escape(title)}</title></head><body>{render_section(result)}</body></html>\n")

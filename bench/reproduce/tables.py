@@ -158,17 +158,20 @@ def to_latex(result: Reproduction) -> str:
 
 def write_all(result: Reproduction, out_dir: Path, json_path: Path | None = None
               ) -> dict[str, Path]:
-    """table.md, table.csv, table.tex, section.html and cells.json under ``out_dir``."""
-    from bench.report.reproduce_section import render_section
+    """table.md, table.csv, table.tex, section.html (fragment for a report), index.html and
+    cells.json under ``out_dir``."""
+    from bench.report.reproduce_section import render_page, render_section
 
     out_dir.mkdir(parents=True, exist_ok=True)
     files = {"md": out_dir / "table.md", "csv": out_dir / "table.csv",
              "tex": out_dir / "table.tex", "html": out_dir / "section.html",
+             "page": out_dir / "index.html",
              "json": json_path or out_dir / "cells.json"}
     files["md"].write_text(to_markdown(result), encoding="utf-8")
     to_csv(result, files["csv"])
     files["tex"].write_text(to_latex(result), encoding="utf-8")
     files["html"].write_text(render_section(result), encoding="utf-8")
+    files["page"].write_text(render_page(result), encoding="utf-8")
     files["json"].parent.mkdir(parents=True, exist_ok=True)
     files["json"].write_text(json.dumps(to_json(result), indent=1, ensure_ascii=False,
                                         default=str), encoding="utf-8")
