@@ -156,3 +156,27 @@ def test_a_row_with_weights_runs_the_model_and_measures_its_rate(toy: Path) -> N
     assert rate["measured"] == pytest.approx(tokens / seconds, rel=1e-12)
     # --source model: the precomputed row without a model is not run, with its reason
     assert cell[("Noisy copy", "pesq")]["status"] == "not run"
+
+
+def test_a_language_column_aggregates_only_that_language(toy: Path) -> None:
+    """Per-language columns (Plutok's tokens/s per language) filter the manifest's rows."""
+    from bench.score import score_directories
+
+    lines = [json.dumps({"id": f"u{i}", "path": f"gt/u{i}.wav", "language": lang})
+             for i, lang in enumerate(("en", "fr", "en"))]
+    (toy / "manifest.jsonl").write_text("\n".join(lines) + "\n")
+    paper = _paper("2.0")
+    paper["dataset"]["builders"] = [{"kind": "manifest", "path": "manifest.jsonl"}]
+    paper["columns"].append({"key": "pesq_en", "label": "PESQ en", "metric": "pesq_wb",
+                             "aggregation": "mean", "tolerance": 0.1, "language": "en"})
+    out = toy / "lang"
+    assert main(["reproduce", str(_write(toy, paper)), "--data", str(toy), "--out",
+                 str(out)]) == 0
+    cell = {(r["row"], r["column"]): r for r in
+            json.loads((out / "cells.json").read_text())["cells"]}
+    per_utt = score_directories(toy / "gt", toy / "sys", ["pesq_wb"])["metrics"]["pesq_wb"][
+        "per_utterance"]
+    assert cell[("Noisy copy", "pesq_en")]["n"] == 2
+    assert cell[("Noisy copy", "pesq_en")]["measured"] == pytest.approx(
+        (per_utt["u0"] + per_utt["u2"]) / 2, abs=1e-12)
+    assert cell[("Noisy copy", "pesq")]["n"] == 3
