@@ -113,6 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     train.add_argument("family")
     train.set_defaults(func=_cmd_train)
 
+    importlib.import_module("bench.cli_reproduce").add_parser(sub)
     lst = sub.add_parser("list", help="registered tokenizers and metrics, with availability")
     lst.add_argument("--no-build", action="store_true",
                      help="do not try to build tokenizers (faster; availability unknown)")

@@ -30,7 +30,8 @@ def demo_suite(cache_dir: Path, store_path: Path | None = None, workers: int | N
     extra_variants = tuple(VariantSpec(name=ep.name, family=ep.name)
                            for ep in sorted(entry_points(group=TOKENIZER_GROUP),
                                             key=lambda e: e.name)
-                           if ep.name not in families)
+                           if ep.name not in families
+                           and ep.name != "precomputed")  # a folder of audio, not a model
     named = {m.id for m in suite.metrics}
     extra_metrics = tuple(MetricSpec(id=ep.name)
                           for ep in sorted(entry_points(group=METRIC_GROUP), key=lambda e: e.name)

@@ -39,6 +39,7 @@ from bench.provenance import describe_device, git_commit, package_versions, reso
 from bench.registry import load_tokenizer
 from bench.store import Store, UtteranceRecord
 from bench.suite import GROUND_TRUTH, Suite, VariantSpec
+from tokenizers_impl.precomputed.adapter import is_precomputed, precomputed_outputs
 
 Values = dict[str, tuple[float | None, str | None]]
 
@@ -292,7 +293,9 @@ class _Run:
             decisions = {**asdict(dec), "tokenizer_sr": sr, "resampled_for_tokenizer":
                          dec.source_sr != sr}
             loaded.append((utt, ref, dec.source_sr, wav, decisions))
-        outputs = encode_decode(tok, [w for *_, w, _ in loaded], self.device)
+        outputs = (precomputed_outputs(tok, [(u, r_sr) for u, _, r_sr, *_ in loaded])
+                   if is_precomputed(tok)
+                   else encode_decode(tok, [w for *_, w, _ in loaded], self.device))
         bits_per_token = math.log2(tok.vocab_size) if tok.vocab_size > 1 else 0.0
         codebooks = getattr(tok, "codebooks", None)  # multi-codebook: tokens are [K, L] per item
         items: list[MetricInput] = []
@@ -300,14 +303,17 @@ class _Run:
             if isinstance(out, Exception):
                 records.append(self._failed(dataset, variant.name, utt, out, metrics))
                 continue
-            tokens, spans, side_bits, recon = out
+            tokens, spans, side_bits, recon, *found = out  # precomputed: + (file rate, decisions)
+            hyp_sr = found[0] if found else sr
+            decisions.update(found[1] if found else {})
             items.append(MetricInput(
-                utt_id=utt.id, hypothesis=recon, hypothesis_sr=sr, reference=ref,
+                utt_id=utt.id, hypothesis=recon, hypothesis_sr=hyp_sr, reference=ref,
                 reference_sr=ref_sr, text=utt.text, language=utt.language, speaker=utt.speaker,
                 tokens=tokens, durations=spans, vocab_size=int(tok.vocab_size),
                 frame_rate=float(tok.frame_rate), side_bits=side_bits, codebooks=codebooks))
-            n_tokens, bits = count_and_bits(torch.from_numpy(tokens), codebooks,
-                                            int(tok.vocab_size))
+            n_tokens, bits = ((None, 0.0) if tokens is None else  # precomputed: declared rates
+                              count_and_bits(torch.from_numpy(tokens), codebooks,
+                                             int(tok.vocab_size)))
             records.append(UtteranceRecord(
                 dataset, variant.name, utt.id, "ok", seconds=len(ref) / ref_sr,
                 n_tokens=n_tokens, bits_per_token=bits / n_tokens if n_tokens else bits_per_token,

@@ -12,6 +12,7 @@ from bench.data.manifest import Utterance
 from bench.execution.metrics import LoadedMetric
 from bench.metrics.base import Metric, MetricInput, MetricValue
 from bench.store import Store
+from tokenizers_impl.precomputed.adapter import is_precomputed
 
 
 def write_corpus_summaries(store: Store, run_id: int, dataset: str, ordered: list[Utterance],
@@ -44,8 +45,9 @@ def write_corpus_summaries(store: Store, run_id: int, dataset: str, ordered: lis
     out: dict[tuple[str, str], tuple[float | None, str | None]] = {}
     for m in metrics:
         if unstored and m.metric.info.needs_tokens:
-            out[(m.id, "corpus")] = (None, f"{unstored} token streams not stored "
-                                           "(batch.store_tokens: false)")
+            out[(m.id, "corpus")] = (None, tok.rate_note() if is_precomputed(tok) else
+                                     f"{unstored} token streams not stored "
+                                     "(batch.store_tokens: false)")
             continue
         stored = store.metric_values(run_id, dataset, variant, m.id)
         values = [MetricValue(*stored[i.utt_id]) if i.utt_id in stored
