@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="report folder (default <report_dir>/<suite name>)")
     run.add_argument("--workers", type=int, help="CPU metric processes (0 = inline)")
     run.add_argument("--no-report", action="store_true", help="only fill the store")
+    run.add_argument("--audio-budget-mb", type=float, help="MB of FLAC reconstructions to keep "
+                     "for the report's players (default: the suite's batch.save_audio_mb, 500)")
+    run.add_argument("--no-audio", action="store_true", help="keep no reconstructions")
     run.add_argument("--no-progress", action="store_true")
     run.set_defaults(func=_cmd_run)
 
@@ -129,6 +132,15 @@ def _cmd_run(args: argparse.Namespace, _rest: list[str]) -> int:
         from dataclasses import replace
 
         suite = replace(suite, batch=replace(suite.batch, workers=args.workers))
+    if args.no_audio or args.audio_budget_mb is not None:
+        from dataclasses import replace
+
+        budget = 0.0 if args.no_audio else args.audio_budget_mb
+        if budget < 0:
+            print("tokbench run: error: --audio-budget-mb must be >= 0 (0 keeps no audio)",
+                  file=sys.stderr)
+            return 2
+        suite = replace(suite, batch=replace(suite.batch, save_audio_mb=budget))
     store_path = Path(args.store) if args.store else suite.output_path(suite.store)
     return _run_and_report(suite, store_path, args.resume, args.no_progress, args.no_report,
                            Path(args.out) if args.out else None)

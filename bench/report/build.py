@@ -8,7 +8,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import plots
-from bench.report.html import render_html
+from bench.report.media import copy_audio, draw_thumbnails
+from bench.report.page import ExtraSection, embed_png, headline_tables, render_page, utterance_views
+from bench.report.provenance import provenance_items
+from bench.report.sections import provided_sections
 from bench.report.tables import (
     RunData,
     corpus_table,
@@ -47,11 +50,17 @@ def one_line(text: str) -> str:
 
 
 def write_report(store: Store, run_id: int, out_dir: Path | None = None,
-                 report_root: Path | str = "reports") -> ReportFiles:
-    """Build every table and figure of ``run_id`` into ``out_dir`` (default reports/<name>)."""
+                 report_root: Path | str = "reports",
+                 extra_sections: list[ExtraSection] | None = None) -> ReportFiles:
+    """Build every table and figure of ``run_id`` into ``out_dir`` (default reports/<name>),
+    with the run's saved audio copied in; ``extra_sections`` are appended to the page."""
     data = load_run(store, run_id)
     out = Path(out_dir) if out_dir else Path(report_root) / data.run["name"]
     (out / "plots").mkdir(parents=True, exist_ok=True)
+    audio, audio_problems = copy_audio(store, run_id, out)
+    spans = {(d, v, u): s for d, v, u, s in store.durations(run_id)}
+    rates = {v["variant"]: float(v["frame_rate"]) for v in data.variants if v["frame_rate"]}
+    draw_thumbnails(audio, out, spans, rates)
     notes = footnotes(data)
     header = [
         f"run {run_id} '{data.run['name']}', status {data.run['status']}, "
@@ -91,7 +100,15 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
             "\n".join(f"% {title.replace('±', '+/-')}\n" + to_latex(t)
                       for title, t in tables), "utf-8")
         figures = _figures(data, dataset, summary, out / "plots")
-        sections.append((dataset, tables, figures))
+        views, shown_metrics, shown_variants = utterance_views(data, dataset, audio)
+        sections.append({
+            "name": dataset, "headline": headline_tables(summary, data, dataset),
+            "tables": [(title, t.to_html(index=False, escape=True, border=0, na_rep="—"))
+                       for title, t in tables if not title.startswith(("Quality", "Rates"))],
+            "figures": [embed_png(f) for f in figures], "utterances": views,
+            "metrics": shown_metrics, "variants": shown_variants,
+            "labels": {v: "reference" if v == "ground truth" else data.label(v)
+                       for v in shown_variants}})
         md += [f"## {dataset}", ""]
         for title, t in tables:
             md += [f"{title}:", "", to_markdown(t), ""]
@@ -104,8 +121,13 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
     summary_md = out / "README.md"
     summary_md.write_text("\n".join(md), "utf-8")
     index = out / "index.html"
-    index.write_text(render_html(f"tokbench report: {data.run['name']} (run {run_id})", header,
-                                 skipped, sections, notes, failures), "utf-8")
+    index.write_text(render_page({
+        "title": f"tokbench report: {data.run['name']} (run {run_id})", "header": header,
+        "skipped": skipped + audio_problems, "datasets": sections, "notes": notes,
+        "failures": None if failures.empty else failures.to_html(index=False, border=0),
+        "extra_sections": [*provided_sections(store, run_id, data, out),
+                           *(extra_sections or [])],
+        "provenance": provenance_items(data)}), "utf-8")
     return ReportFiles(out, index, summary_md, csv_paths)
 
 
