@@ -155,16 +155,18 @@ def _run_and_report(suite: Any, store_path: Path, resume: bool, no_progress: boo
     summary = run_suite(suite, store_path=store_path, resume=resume, progress=not no_progress)
     print(f"run {summary.run_id} ({summary.name}) complete: {summary.utterances_done} utterance "
           f"results, {summary.utterances_failed} failures; store {store_path}")
-    for name, reason in summary.skipped_variants.items():
-        print(f"  skipped variant {name}: " + reason.replace("\n", "\n      "))
-    for name, reason in summary.skipped_metrics.items():
-        print(f"  skipped metric {name}: " + reason.replace("\n", "\n      "))
-    if no_report:
-        return 0
+    from bench.report.terminal import headline_text, skipped_names
+
+    skipped = skipped_names(summary.skipped_variants, summary.skipped_metrics)
+    if skipped:
+        print(skipped)
     with Store(store_path) as store:
+        print("\n" + headline_text(store, summary.run_id))
+        if no_report:
+            return 0
         files = write_report(store, summary.run_id, out_dir=out,
                              report_root=suite.output_path(suite.report_dir))
-    print(f"report: {files.index_html}")
+    print(f"\nreport: {files.index_html.resolve()}")
     return 0
 
 

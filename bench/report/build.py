@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import plots
+from bench.report.breakdown import corpus_tables, coverage_notes, language_table, manifest_info
 from bench.report.media import copy_audio, draw_thumbnails
 from bench.report.page import ExtraSection, embed_png, headline_tables, render_page, utterance_views
 from bench.report.provenance import provenance_items
@@ -88,12 +89,16 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         corpus = corpus_table(data, dataset)
         if not corpus.empty:
             corpus.to_csv(out / f"{dataset}_corpus.csv", index=False, float_format="%.6g")
+        languages = {u: lang for u, (lang, _) in manifest_info(data, dataset).items()}
         tables = [(title, t) for title, t in (
             ("Quality (mean ± 95% CI over utterances)", display_table(summary, data, "quality")),
             ("Rates (mean ± 95% CI over utterances)", display_table(summary, data, "rates")),
-            ("Corpus level (totals over utterances, not means)",
-             corpus.round(4) if not corpus.empty else corpus),
+            *corpus_tables(corpus, data),
+            ("Per language (mean, n = utterances with a value / scored)",
+             language_table(data, dataset, languages)),
         ) if not t.empty and len(t.columns) > 1]
+        coverage = coverage_notes(data, dataset, languages)
+        notes.extend(f"{dataset}: {line}" for line in coverage)
         (out / f"{dataset}.md").write_text(
             "\n\n".join(f"{title}\n\n{to_markdown(t)}" for title, t in tables) + "\n", "utf-8")
         (out / f"{dataset}.tex").write_text(
@@ -106,6 +111,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
             "tables": [(title, t.to_html(index=False, escape=True, border=0, na_rep="—"))
                        for title, t in tables if not title.startswith(("Quality", "Rates"))],
             "figures": [embed_png(f) for f in figures], "utterances": views,
+            "coverage": coverage,
             "metrics": shown_metrics, "variants": shown_variants,
             "labels": {v: "reference" if v == "ground truth" else data.label(v)
                        for v in shown_variants}})
@@ -138,12 +144,15 @@ def _figures(data: RunData, dataset: str, summary, plot_dir: Path) -> list[Path]
         info = data.metric_info(metric)
         if info.get("needs_tokens"):
             continue
-        hib = bool(info.get("higher_is_better", True))
-        path = plots.quality_vs_rate(summary, metric, hib, f"{dataset}: {metric} vs rate",
-                                     plot_dir / f"{dataset}_{metric}_vs_rate.png")
+        hib = info.get("higher_is_better", True)
+        unit = str(info.get("unit") or "")
+        path = (None if hib is None else
+                plots.quality_vs_rate(summary, metric, bool(hib), f"{dataset}: {metric} vs rate",
+                                      plot_dir / f"{dataset}_{metric}_vs_rate.png", unit))
         if path:
             figures.append(path)
-        path = plots.distributions(data, dataset, metric, plot_dir / f"{dataset}_{metric}_box.png")
+        path = plots.distributions(data, dataset, metric, plot_dir / f"{dataset}_{metric}_box.png",
+                                   unit)
         if path:
             figures.append(path)
     for path in (plots.rate_distributions(data, dataset, plot_dir / f"{dataset}_token_rate.png"),

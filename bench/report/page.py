@@ -18,9 +18,9 @@ from typing import Any
 import jinja2
 import pandas as pd
 
-from bench.data.manifest import read_manifest
+from bench.report.breakdown import manifest_info
 from bench.report.media import AudioEntry
-from bench.report.tables import RATE_LABELS, RunData, variant_order
+from bench.report.tables import RATE_LABELS, RunData, arrow, digits_for, format_value, variant_order
 from bench.suite import GROUND_TRUTH
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -59,20 +59,6 @@ class UtteranceView:
     seconds: float | None
     values: dict[tuple[str, str], float | None]  # (metric, variant) -> value
     sources: list[dict[str, Any]] = field(default_factory=list)
-
-
-def arrow(info: dict[str, Any]) -> str:
-    """↑ / ↓ for metrics with a better direction, nothing for descriptive ones (mean_span)."""
-    hib = info.get("higher_is_better", True)
-    return "" if hib is None else (" ↑" if hib else " ↓")
-
-
-def digits_for(metric: str, info: dict[str, Any]) -> int:
-    """Printed decimals: rates in tokens/s with 1, fractions such as codebook usage with 3,
-    everything else with 3 (a unit-specific ``digits`` in the metric info wins)."""
-    if "digits" in info:
-        return int(info["digits"])
-    return 1 if metric in ("tokens_per_s",) else 3
 
 
 def headline_tables(summary: pd.DataFrame, data: RunData, dataset: str) -> list[HeadlineTable]:
@@ -119,9 +105,9 @@ def _cell_text(row: pd.Series, q: str, digits: int) -> str:
     mean, half, n = row[f"{q}_mean"], row[f"{q}_ci95"], int(row[f"{q}_n"])
     if n == 0 or math.isnan(mean):
         return "—"
-    text = f"{mean:.{digits}f}"
+    text = format_value(mean, digits)
     if not math.isnan(half):
-        text += f" ± {half:.{digits}f}"
+        text += f" ± {format_value(half, digits, like=mean)}"
     excluded = int(row[f"{q}_excluded"])
     return text + (f" [{excluded} excl.]" if excluded else "")
 
@@ -131,7 +117,7 @@ def utterance_views(data: RunData, dataset: str, audio: dict[tuple[str, str, str
     """Rows of the drill-down (utterance order), the metrics shown and the variants shown."""
     utts = data.utterances[data.utterances["dataset"] == dataset]
     res = data.results[(data.results["dataset"] == dataset) & data.results["value"].notna()]
-    info = _manifest_info(data, dataset)
+    info = manifest_info(data, dataset)
     variants = [v for v in variant_order(data) if v in set(utts["variant"])]
     metrics = [m["metric"] for m in data.ok_metrics if m["metric"] in set(res["metric"])]
     values: dict[str, dict[tuple[str, str], float]] = {}
@@ -156,18 +142,6 @@ def utterance_views(data: RunData, dataset: str, audio: dict[tuple[str, str, str
                 "clipped": bool(entry.extra.get("clipped"))})
         views.append(view)
     return views, metrics, variants
-
-
-def _manifest_info(data: RunData, dataset: str) -> dict[str, tuple[str, str]]:
-    """utterance -> (language, speaker) from the run's manifest, when it is still readable."""
-    for d in data.datasets:
-        if d["dataset"] == dataset:
-            path = Path(str(d["manifest"]))
-            try:
-                return {u.id: (u.language or "", u.speaker or "") for u in read_manifest(path)}
-            except Exception:  # manifest moved or deleted: the columns stay empty
-                return {}
-    return {}
 
 
 def embed_png(path: Path) -> str:
