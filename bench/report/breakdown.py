@@ -146,14 +146,20 @@ def coverage_notes(data: RunData, dataset: str, languages: dict[str, str]) -> li
         m_res = res[res["metric"] == metric]
         if m_res.empty:
             continue
-        per_lang = m_res.groupby("language")["value"].apply(lambda s: int(s.notna().sum()))
-        totals = m_res.groupby("language")["value"].size()
-        empty = [lang for lang in per_lang.index if per_lang[lang] == 0]
-        if not empty or len(empty) == len(per_lang):
+        scored = m_res.groupby("language")["value"].apply(lambda v: int(v.notna().sum()))
+        empty = [lang for lang in scored.index if scored[lang] == 0]
+        if not empty or len(empty) == len(scored):
             continue
+        by_variant: dict[str, list[str]] = {}
+        for variant, v_res in m_res.groupby("variant", sort=False):
+            counts = v_res.groupby("language")["value"].agg(lambda v: (int(v.notna().sum()),
+                                                                       int(v.size)))
+            text = ", ".join(f"{lang} {n}/{total}" for lang, (n, total) in counts.items())
+            by_variant.setdefault(text, []).append(data.label(str(variant)))
+        counts_text = (next(iter(by_variant)) if len(by_variant) == 1 else
+                       "; ".join(f"{', '.join(vs)}: {t}" for t, vs in by_variant.items()))
         reasons = m_res[m_res["language"].isin(empty)]["reason"].dropna()
         reason = reasons.mode().iloc[0] if not reasons.empty else "no reason stored"
-        counts = ", ".join(f"{lang} {per_lang[lang]}/{totals[lang]}" for lang in per_lang.index)
-        notes.append(f"{metric} is scored on part of the languages only (n per language: "
-                     f"{counts}); missing because: {reason}")
+        notes.append(f"{metric} is scored on part of the languages only (utterances with a "
+                     f"value / scored, per language: {counts_text}); missing because: {reason}")
     return notes
