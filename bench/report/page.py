@@ -20,7 +20,15 @@ import pandas as pd
 
 from bench.report.breakdown import manifest_info
 from bench.report.media import AudioEntry
-from bench.report.tables import RATE_LABELS, RunData, arrow, digits_for, format_value, variant_order
+from bench.report.tables import (
+    RATE_LABELS,
+    RATE_METRIC_TWINS,
+    RunData,
+    arrow,
+    digits_for,
+    format_value,
+    variant_order,
+)
 from bench.suite import GROUND_TRUTH
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -68,6 +76,7 @@ def headline_tables(summary: pd.DataFrame, data: RunData, dataset: str) -> list[
     token_metrics = [m["metric"] for m in data.ok_metrics
                      if data.metric_info(m["metric"]).get("needs_tokens")]
     quality = [m["metric"] for m in data.ok_metrics if m["metric"] not in token_metrics]
+    token_metrics = [m for m in token_metrics if m not in RATE_METRIC_TWINS]
     tables = []
     for title, quantities, with_gt in (
             ("Quality (mean ± 95% CI over utterances)", quality, True),

@@ -26,6 +26,9 @@ RATE_COLUMNS = ("tokens_per_s", "token_kbps", "side_kbps", "total_kbps")
 RATE_LABELS = {"tokens_per_s": "tokens/s", "token_kbps": "token kbps", "side_kbps": "side kbps",
                "total_kbps": "total kbps"}
 UNTRAINED = "untrained weights"
+RATE_METRIC_TWINS = ("tokens_per_s", "bits_per_s", "side_bits_per_s")
+"""Rate metrics whose per-utterance values repeat a store-derived rate column (tokens/s, token
+kbps × 1000, side kbps × 1000): the display tables show the store-derived column only."""
 
 
 @dataclass
@@ -239,6 +242,7 @@ def display_table(summary: pd.DataFrame, data: RunData, kind: str = "all") -> pd
     token_metrics = [m["metric"] for m in data.ok_metrics
                      if data.metric_info(m["metric"]).get("needs_tokens")]
     other_metrics = [m["metric"] for m in data.ok_metrics if m["metric"] not in token_metrics]
+    token_metrics = [m for m in token_metrics if m not in RATE_METRIC_TWINS]
     quantities = {"rates": [*RATE_COLUMNS, *token_metrics], "quality": other_metrics,
                   "all": [*RATE_COLUMNS, *token_metrics, *other_metrics]}[kind]
     if summary.empty:
