@@ -58,7 +58,8 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
     data = load_run(store, run_id)
     out = Path(out_dir) if out_dir else Path(report_root) / data.run["name"]
     (out / "plots").mkdir(parents=True, exist_ok=True)
-    audio, audio_problems = copy_audio(store, run_id, out)
+    budget = json.loads(data.run["config_json"]).get("batch", {}).get("save_audio_mb")
+    audio, audio_problems = copy_audio(store, run_id, out, budget)
     spans = {(d, v, u): s for d, v, u, s in store.durations(run_id)}
     rates = {v["variant"]: float(v["frame_rate"]) for v in data.variants if v["frame_rate"]}
     draw_thumbnails(audio, out, spans, rates)

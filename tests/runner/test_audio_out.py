@@ -39,8 +39,8 @@ def _suite(tmp: Path, manifest: Path, **batch: Any):
     }, base_dir=tmp)
 
 
-def _rows(tmp: Path) -> list[tuple]:
-    con = sqlite3.connect(tmp / "store.sqlite")
+def _rows(tmp: Path, store: str = "store.sqlite") -> list[tuple]:
+    con = sqlite3.connect(tmp / store)
     rows = con.execute("SELECT dataset, variant, utterance, path, sample_rate, frames, bytes "
                        "FROM audio_files ORDER BY variant, utterance").fetchall()
     con.close()
@@ -133,3 +133,28 @@ def test_safe_component_keeps_ids_distinct_and_inside() -> None:
     assert safe[-1] == "plain-id_1.2"
     for s in safe:
         assert "/" not in s and "\\" not in s and not s.startswith(".") and s not in ("", "..")
+
+
+def test_audio_budget_does_not_change_the_config_hash(tmp_path: Path, tones: Path) -> None:
+    hashes = {_suite(tmp_path, tones, save_audio_mb=mb).config_hash() for mb in (0, 1, 500)}
+    assert len(hashes) == 1
+    with pytest.raises(ValueError, match="save_audio_mb"):
+        _suite(tmp_path, tones, save_audio_mb=-1)
+
+
+def test_cli_switches(tmp_path: Path, tones: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+
+    suite = tmp_path / "suite.yaml"
+    suite.write_text(f"name: clia\ndatasets: [{{name: tones, manifest: {tones}}}]\n"
+                     "variants: [{name: m, family: mulaw}]\nmetrics: [toy_snr]\n"
+                     "batch: {workers: 0}\n")
+    assert main(["run", str(suite), "--store", str(tmp_path / "a" / "s.sqlite"), "--no-audio",
+                 "--no-report", "--no-progress"]) == 0
+    assert _rows(tmp_path / "a", "s.sqlite") == []
+    assert main(["run", str(suite), "--store", str(tmp_path / "b" / "s.sqlite"),
+                 "--audio-budget-mb", "5", "--no-report", "--no-progress"]) == 0
+    assert len(_rows(tmp_path / "b", "s.sqlite")) == 10
+    assert main(["run", str(suite), "--store", str(tmp_path / "c" / "s.sqlite"),
+                 "--audio-budget-mb", "-1", "--no-progress"]) == 2
+    assert "--audio-budget-mb must be >= 0" in capsys.readouterr().err
