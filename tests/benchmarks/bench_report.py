@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "report"))
 
-from browser import LAUNCH_ARGS, find_chromium  # noqa: E402
+from browser import LAUNCH_ARGS, find_chromium
 
 SIZE_LIMIT_MB = 30.0
 LOAD_LIMIT_S = 2.0
