@@ -106,16 +106,16 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
             "\n".join(f"% {title.replace('±', '+/-')}\n" + to_latex(t)
                       for title, t in tables), "utf-8")
         figures = _figures(data, dataset, summary, out / "plots")
-        views, shown_metrics, shown_variants = utterance_views(data, dataset, audio)
+        views, shown_metrics, columns = utterance_views(data, dataset, audio)
         sections.append({
             "name": dataset, "headline": headline_tables(summary, data, dataset),
             "tables": [(title, t.to_html(index=False, escape=True, border=0, na_rep="—"))
                        for title, t in tables if not title.startswith(("Quality", "Rates"))],
             "figures": [embed_png(f) for f in figures], "utterances": views,
             "coverage": coverage,
-            "metrics": shown_metrics, "variants": shown_variants,
-            "labels": {v: "reference" if v == "ground truth" else data.label(v)
-                       for v in shown_variants}})
+            "metrics": shown_metrics, "columns": [
+                (shown_metrics.index(m), m, v, "ground truth" if v == "ground truth"
+                 else data.label(v)) for m, v in columns]})
         md += [f"## {dataset}", ""]
         for title, t in tables:
             md += [f"{title}:", "", to_markdown(t), ""]

@@ -122,13 +122,18 @@ def _cell_text(row: pd.Series, q: str, digits: int) -> str:
 
 
 def utterance_views(data: RunData, dataset: str, audio: dict[tuple[str, str, str], AudioEntry]
-                    ) -> tuple[list[UtteranceView], list[str], list[str]]:
-    """Rows of the drill-down (utterance order), the metrics shown and the variants shown."""
+                    ) -> tuple[list[UtteranceView], list[str], list[tuple[str, str]]]:
+    """Rows of the drill-down (utterance order), the metrics shown and the (metric, variant)
+    columns that hold at least one value."""
     utts = data.utterances[data.utterances["dataset"] == dataset]
     res = data.results[(data.results["dataset"] == dataset) & data.results["value"].notna()]
     info = manifest_info(data, dataset)
     variants = [v for v in variant_order(data) if v in set(utts["variant"])]
-    metrics = [m["metric"] for m in data.ok_metrics if m["metric"] in set(res["metric"])]
+    present = set(zip(res["metric"], res["variant"], strict=True))
+    ordered = sorted(data.ok_metrics,  # quality first, token statistics after
+                     key=lambda m: bool(data.metric_info(m["metric"]).get("needs_tokens")))
+    metrics = [m["metric"] for m in ordered if m["metric"] in set(res["metric"])]
+    columns = [(m, v) for m in metrics for v in variants if (m, v) in present]
     values: dict[str, dict[tuple[str, str], float]] = {}
     for r in res.itertuples(index=False):
         values.setdefault(r.utterance, {})[(r.metric, r.variant)] = float(r.value)
@@ -150,7 +155,7 @@ def utterance_views(data: RunData, dataset: str, audio: dict[tuple[str, str, str
                 "counts": {k: v for k, v in entry.extra.items() if k != "clipped"},
                 "clipped": bool(entry.extra.get("clipped"))})
         views.append(view)
-    return views, metrics, variants
+    return views, metrics, columns
 
 
 def embed_png(path: Path) -> str:
@@ -163,7 +168,7 @@ def _environment() -> jinja2.Environment:
                              autoescape=jinja2.select_autoescape(["html", "j2"]),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True)
-    env.filters["fmt"] = lambda v, d=3: "—" if v is None else f"{v:.{d}f}"
+    env.filters["fmt"] = lambda v, d=3: format_value(v, d)
     env.filters["tojson_attr"] = lambda v: json.dumps(v)
     return env
 
