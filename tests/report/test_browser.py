@@ -69,6 +69,10 @@ def _open(browser, url: str):
 
 
 def _check_page(page, errors: list[str], folder: Path) -> None:
+    # media loads when a row is opened: nothing before, everything once all rows are open
+    assert page.evaluate("document.querySelectorAll('audio[src], tr.detail img[src]').length") == 0
+    for row in page.locator("table.utts tr.utt").all():
+        row.click()
     audio_count = page.evaluate("document.querySelectorAll('audio').length")
     assert audio_count == 3 * 3 + 3  # reference + 2 variants per tone, one A/B player per tone
     page.wait_for_function(
@@ -79,6 +83,7 @@ def _check_page(page, errors: list[str], folder: Path) -> None:
                            "error: a.error && a.error.code}))")
     for a in audios:
         assert a["error"] is None, a
+        assert a["src"], a
         expected = sf.info(str(folder / a["src"])).duration
         assert math.isclose(a["duration"], expected, rel_tol=0.01), (a, expected)
     images = page.evaluate("Array.from(document.images).map(i => "
@@ -102,8 +107,7 @@ def _sort_and_toggle(page) -> None:
                                f".map(r => parseFloat(r.cells[{column}].dataset.v))")
         assert len(values) == 3 and all(math.isfinite(v) for v in values)
         assert values == sorted(values, reverse=direction == "desc"), (direction, values)
-    # expand the first row and switch A/B at the same playback position
-    page.locator("table.utts tr.utt").first.click()
+    # switch A/B at the same playback position (rows were opened by _check_page)
     box = page.locator("tr.detail:not([hidden]) .ab").first
     audio = box.locator("audio.ab-audio")
     audio.evaluate("a => new Promise(r => { if (a.readyState >= 1) r(); "

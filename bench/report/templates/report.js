@@ -48,7 +48,7 @@
       audio.currentTime = Math.min(position, audio.duration || position);
       if (playing) { audio.play().catch(function () {}); }
     }, { once: true });
-    audio.src = button.getAttribute("data-src");
+    audio.src = button.getAttribute("data-ab-src");
     audio.load();
   }
   document.querySelectorAll("section.dataset").forEach(function (section) {
@@ -67,6 +67,10 @@
     table.querySelectorAll("tr.utt").forEach(function (row) {
       row.addEventListener("click", function () {
         var detail = row.nextElementSibling;
+        // media load on first opening, so a page of thousands of utterances opens at once
+        detail.querySelectorAll("[data-src]:not([src])").forEach(function (el) {
+          el.setAttribute("src", el.getAttribute("data-src"));
+        });
         detail.hidden = !detail.hidden;
         row.classList.toggle("open", !detail.hidden);
       });
