@@ -45,6 +45,19 @@ def measure(index: Path, repeats: int, screenshot: Path | None) -> dict[str, flo
             page.wait_for_function("Array.from(document.images).every(i => i.complete)",
                                    timeout=60000)
             readies.append(time.perf_counter() - start)
+            if screenshot is not None and i == 0:
+                screenshot.parent.mkdir(parents=True, exist_ok=True)
+                page.screenshot(path=str(screenshot), full_page=False, type="png")
+                # and the drill-down: first utterance expanded, its players on screen
+                first = page.locator("table.utts tr.utt").first
+                if first.count():
+                    first.click()
+                    page.evaluate("document.querySelector('table.utts').scrollIntoView()")
+                    page.wait_for_timeout(500)
+                    page.screenshot(path=str(screenshot.with_name(
+                        screenshot.stem + "_utterance.png")), full_page=False, type="png")
+                    first.click()  # closed again, so the timing below opens it afresh
+                    page.evaluate("window.scrollTo(0, 0)")
             row = page.locator("table.utts tr.utt").first
             if row.count():  # open one utterance: its players and thumbnails load then
                 start = time.perf_counter()
@@ -58,17 +71,6 @@ def measure(index: Path, repeats: int, screenshot: Path | None) -> dict[str, flo
             loads.append(page.evaluate(
                 "(() => { const n = performance.getEntriesByType('navigation')[0]; "
                 "return n.loadEventEnd / 1000; })()"))
-            if screenshot is not None and i == 0:
-                screenshot.parent.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(screenshot), full_page=False, type="png")
-                # and the drill-down: first utterance expanded, its players on screen
-                row = page.locator("table.utts tr.utt").first
-                if row.count():
-                    row.click()
-                    page.locator("table.utts").first.scroll_into_view_if_needed()
-                    page.evaluate("document.querySelector('table.utts').scrollIntoView()")
-                    page.screenshot(path=str(screenshot.with_name(
-                        screenshot.stem + "_utterance.png")), full_page=False, type="png")
             page.close()
         browser.close()
     return {"load_s": statistics.median(loads), "ready_s": statistics.median(readies),
