@@ -110,7 +110,9 @@ def corpus_tables(corpus: pd.DataFrame, data: RunData) -> list[tuple[str, pd.Dat
 
 def language_table(data: RunData, dataset: str, languages: dict[str, str]
                    ) -> pd.DataFrame:
-    """Mean and n per (variant, metric) and language: one row per variant × metric."""
+    """Mean and n per (variant, metric) and language: one row per variant × metric (quality,
+    intelligibility and speaker metrics; token-rate metrics stay in the rate tables so that this
+    one stays readable)."""
     res = data.results[data.results["dataset"] == dataset].copy()
     if res.empty or not languages:
         return pd.DataFrame()
@@ -119,7 +121,8 @@ def language_table(data: RunData, dataset: str, languages: dict[str, str]
     if len(langs) < 2:
         return pd.DataFrame()
     rows: list[dict[str, Any]] = []
-    for metric in [m["metric"] for m in data.ok_metrics]:
+    for metric in [m["metric"] for m in data.ok_metrics  # rates: see the rate tables
+                   if not data.metric_info(m["metric"]).get("needs_tokens")]:
         m_res = res[res["metric"] == metric]
         for variant in variant_order(data):
             v_res = m_res[m_res["variant"] == variant]
