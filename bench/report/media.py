@@ -67,13 +67,19 @@ def copy_audio(store: Store, run_id: int, out_dir: Path, budget_mb: float | None
         rel = Path("audio", *Path(row["path"]).parts[2:])  # drop the store's audio/run<id>/
         target = out_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not (target.exists() and target.stat().st_size == source.stat().st_size):
-            shutil.copyfile(source, target)
+        src_stat = source.stat()
+        if not (target.exists() and target.stat().st_size == src_stat.st_size
+                and target.stat().st_mtime_ns == src_stat.st_mtime_ns):
+            shutil.copy2(source, target)  # keeps the mtime: an unchanged file is not recopied
         used += int(row["bytes"])
         key = (row["dataset"], row["variant"], row["utterance"])
         entries[key] = AudioEntry(*key, src=rel.as_posix(), sample_rate=int(row["sample_rate"]),
                                   frames=int(row["frames"]),
                                   extra=json.loads(row["extra_json"] or "{}"))
+    keep = {out_dir / e.src for e in entries.values()}
+    for stale in (out_dir / "audio").rglob("*.flac") if (out_dir / "audio").is_dir() else ():
+        if stale not in keep:  # left by an earlier build of another run into this folder
+            stale.unlink()
     if missing:
         problems.append(f"{missing} saved audio file(s) listed in the store are missing under "
                         f"{root / 'audio'}")

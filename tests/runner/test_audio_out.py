@@ -105,8 +105,12 @@ def test_resume_neither_duplicates_nor_loses_files(tmp_path: Path, tones: Path) 
 
 def test_report_copies_audio_into_its_own_folder(tmp_path: Path, tones: Path) -> None:
     summary = run_suite(_suite(tmp_path, tones), progress=False, log=lambda _: None)
+    stale = tmp_path / "report" / "audio" / "tones" / "gone" / "old.flac"
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"from an earlier build")
     with Store(tmp_path / "store.sqlite") as store:
         files = write_report(store, summary.run_id, out_dir=tmp_path / "report")
+    assert not stale.exists()
     html = files.index_html.read_text()
     copied = sorted((files.out_dir / "audio").rglob("*.flac"))
     assert len(copied) == 15
