@@ -107,6 +107,20 @@ def _sort_and_toggle(page) -> None:
                                f".map(r => parseFloat(r.cells[{column}].dataset.v))")
         assert len(values) == 3 and all(math.isfinite(v) for v in values)
         assert values == sorted(values, reverse=direction == "desc"), (direction, values)
+    # the filter keeps matching rows only; the metric picker swaps the visible columns
+    page.fill("input.filter", "tone1")
+    visible = page.evaluate("Array.from(document.querySelectorAll('tr.utt'))"
+                            ".filter(r => !r.hidden).map(r => r.cells[0].textContent)")
+    assert visible == ["tone1"]
+    page.fill("input.filter", "")
+    assert page.evaluate("document.querySelectorAll('tr.utt:not([hidden])').length") == 3
+    shown = "Array.from(document.querySelectorAll('th.mcol')).filter(t => !t.hidden)" \
+            ".map(t => t.textContent)"
+    first_metric = page.evaluate(shown)
+    assert first_metric and all(t.startswith("si_sdr") for t in first_metric)
+    page.select_option("select.metric-select", label="mel_l1")
+    assert all(t.startswith("mel_l1") for t in page.evaluate(shown))
+    page.select_option("select.metric-select", label="si_sdr")
     # switch A/B at the same playback position (rows were opened by _check_page)
     box = page.locator("tr.detail:not([hidden]) .ab").first
     audio = box.locator("audio.ab-audio")
