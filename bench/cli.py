@@ -62,6 +62,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--out", help="report folder (default <report_dir>/<suite name>)")
     run.add_argument("--workers", type=int, help="CPU metric processes (0 = inline)")
     run.add_argument("--no-report", action="store_true", help="only fill the store")
+    run.add_argument("--audio-budget-mb", type=float, help="MB of FLAC reconstructions to keep "
+                     "for the report's players (default: the suite's batch.save_audio_mb, 500)")
+    run.add_argument("--no-audio", action="store_true", help="keep no reconstructions")
     run.add_argument("--no-progress", action="store_true")
     run.set_defaults(func=_cmd_run)
 
@@ -131,6 +134,15 @@ def _cmd_run(args: argparse.Namespace, _rest: list[str]) -> int:
         from dataclasses import replace
 
         suite = replace(suite, batch=replace(suite.batch, workers=args.workers))
+    if args.no_audio or args.audio_budget_mb is not None:
+        from dataclasses import replace
+
+        budget = 0.0 if args.no_audio else args.audio_budget_mb
+        if budget < 0:
+            print("tokbench run: error: --audio-budget-mb must be >= 0 (0 keeps no audio)",
+                  file=sys.stderr)
+            return 2
+        suite = replace(suite, batch=replace(suite.batch, save_audio_mb=budget))
     store_path = Path(args.store) if args.store else suite.output_path(suite.store)
     return _run_and_report(suite, store_path, args.resume, args.no_progress, args.no_report,
                            Path(args.out) if args.out else None)
@@ -145,16 +157,18 @@ def _run_and_report(suite: Any, store_path: Path, resume: bool, no_progress: boo
     summary = run_suite(suite, store_path=store_path, resume=resume, progress=not no_progress)
     print(f"run {summary.run_id} ({summary.name}) complete: {summary.utterances_done} utterance "
           f"results, {summary.utterances_failed} failures; store {store_path}")
-    for name, reason in summary.skipped_variants.items():
-        print(f"  skipped variant {name}: " + reason.replace("\n", "\n      "))
-    for name, reason in summary.skipped_metrics.items():
-        print(f"  skipped metric {name}: " + reason.replace("\n", "\n      "))
-    if no_report:
-        return 0
+    from bench.report.terminal import headline_text, skipped_names
+
+    skipped = skipped_names(summary.skipped_variants, summary.skipped_metrics)
+    if skipped:
+        print(skipped)
     with Store(store_path) as store:
+        print("\n" + headline_text(store, summary.run_id))
+        if no_report:
+            return 0
         files = write_report(store, summary.run_id, out_dir=out,
                              report_root=suite.output_path(suite.report_dir))
-    print(f"report: {files.index_html}")
+    print(f"\nreport: {files.index_html.resolve()}")
     return 0
 
 

@@ -50,6 +50,7 @@ def run_demo(cache_dir: Path = Path(".tokbench_cache"), store_path: Path | None 
              resume: bool = False, progress: bool = True) -> int:
     """Build the synthetic set, run every usable tokenizer and metric, write the report."""
     from bench.report.build import write_report
+    from bench.report.terminal import headline_text, skipped_names
     from bench.runner import run_suite
     from bench.store import Store
 
@@ -58,16 +59,13 @@ def run_demo(cache_dir: Path = Path(".tokbench_cache"), store_path: Path | None 
     summary = run_suite(suite, resume=resume, progress=progress)
     with Store(suite.store) as store:
         files = write_report(store, summary.run_id, out_dir=out_dir)
+        headline = headline_text(store, summary.run_id)
     ran = [v.name for v in suite.variants if v.name not in summary.skipped_variants]
     print(f"\ntokenizers run: {', '.join(ran) if ran else 'none'}")
-    if summary.skipped_variants:
-        print("tokenizers skipped:")
-        for name, reason in summary.skipped_variants.items():
-            print(f"  {name}: " + reason.replace("\n", "\n      "))
-    if summary.skipped_metrics:
-        print("metrics skipped:")
-        for name, reason in summary.skipped_metrics.items():
-            print(f"  {name}: " + reason.replace("\n", "\n      "))
+    skipped = skipped_names(summary.skipped_variants, summary.skipped_metrics)
+    if skipped:
+        print(skipped)
     print(f"{summary.utterances_done} utterance results, {summary.utterances_failed} failures")
-    print(f"report: {files.index_html.resolve()}")
+    print("\n" + headline)
+    print(f"\nreport: {files.index_html.resolve()}")
     return 0

@@ -24,6 +24,7 @@ from bench.audio import load_audio, resample
 from bench.contract import Tokenizer, TokenizerInfo, count_and_bits
 from bench.data.manifest import Utterance
 from bench.datasets import load_dataset, utterance_seconds
+from bench.execution.audio_out import AudioOut, token_counts
 from bench.execution.batching import length_buckets
 from bench.execution.codec import audio_hash, encode_decode, seed_everything
 from bench.execution.corpus import write_corpus_summaries
@@ -100,6 +101,7 @@ class _Run:
                                       package_versions(), describe_device(self.device), suite.seed)
         self.run_id = run_id
         self.summary = RunSummary(run_id=run_id, name=suite.name)
+        self.audio = AudioOut(store, run_id, suite.batch.save_audio_mb, self.log)
         try:
             metrics = self._load_metrics()
             self._start_pool(metrics)
@@ -306,6 +308,8 @@ class _Run:
             tokens, spans, side_bits, recon, *found = out  # precomputed: + (file rate, decisions)
             hyp_sr = found[0] if found else sr
             decisions.update(found[1] if found else {})
+            self.audio.add(dataset, variant.name, utt.id, recon, hyp_sr, ref, ref_sr,
+                           token_counts(tok, tokens))
             items.append(MetricInput(
                 utt_id=utt.id, hypothesis=recon, hypothesis_sr=hyp_sr, reference=ref,
                 reference_sr=ref_sr, text=utt.text, language=utt.language, speaker=utt.speaker,
@@ -344,6 +348,7 @@ class _Run:
         self._write(records)
 
     def _write(self, records: list[UtteranceRecord]) -> None:
+        self.audio.flush()  # file rows first: a crash here redoes (and overwrites) the files
         self.store.write_utterances(self.run_id, records)
         self.summary.utterances_done += sum(r.status == "ok" for r in records)
         self.batches_written += 1

@@ -106,6 +106,18 @@ CREATE TABLE IF NOT EXISTS corpus_results (
     reason TEXT,
     UNIQUE (run_id, dataset, variant, metric, key)
 );
+CREATE TABLE IF NOT EXISTS audio_files (
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    dataset TEXT NOT NULL,
+    variant TEXT NOT NULL,
+    utterance TEXT NOT NULL,
+    path TEXT NOT NULL,
+    sample_rate INTEGER NOT NULL,
+    frames INTEGER NOT NULL,
+    bytes INTEGER NOT NULL,
+    extra_json TEXT,
+    UNIQUE (run_id, dataset, variant, utterance)
+);
 CREATE TABLE IF NOT EXISTS reference_cache (
     audio_hash TEXT NOT NULL,
     metric TEXT NOT NULL,
@@ -316,6 +328,15 @@ class Store:
             "dataset=? AND variant=?", (run_id, dataset, variant))
         return {u: (unpack_ids(t), unpack_ids(d)) for u, t, d in rows}
 
+    # -- saved audio (reconstructions and references, FLAC files beside the store) -------------
+    def record_audio(self, run_id: int, rows: Iterable[tuple[str, str, str, str, int, int, int,
+                                                             str | None]]) -> None:
+        """(dataset, variant, utterance, path relative to the store's folder, sample rate,
+        frames, bytes, extra JSON) of saved files; a redone utterance replaces its row."""
+        with self.transaction() as c:
+            c.executemany("INSERT OR REPLACE INTO audio_files VALUES (?,?,?,?,?,?,?,?,?)",
+                          [(run_id, *row) for row in rows])
+
     # -- reference-side cache -----------------------------------------------------------------
     def cached_reference(self, audio_hash: str, metric: str, version: str,
                          settings_hash: str) -> tuple[float | None, str | None] | None:
@@ -335,7 +356,7 @@ class Store:
     def table(self, name: str, run_id: int) -> list[dict[str, Any]]:
         """All rows of a per-run table as dicts."""
         if name not in ("datasets", "variants", "metrics", "utterances", "results",
-                        "corpus_results"):
+                        "corpus_results", "audio_files"):
             raise ValueError(f"unknown table {name!r}")
         cur = self.conn.execute(f"SELECT * FROM {name} WHERE run_id=?", (run_id,))
         cols = [d[0] for d in cur.description]

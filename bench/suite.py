@@ -90,6 +90,8 @@ class BatchSettings:
     device:      auto (CUDA when available), cpu or cuda
     store_tokens: keep the compressed token ids in the store (spans are always kept); needed
                   for corpus-level token statistics (codebook perplexity, corpus entropy)
+    save_audio_mb: size budget (MB) for the FLAC reconstructions and references kept beside
+                  the store for the report's players; 0 keeps none
     """
 
     max_items: int = 8
@@ -97,6 +99,7 @@ class BatchSettings:
     workers: int = 1
     device: str = "auto"
     store_tokens: bool = True
+    save_audio_mb: float = 500.0
 
 
 @dataclass(frozen=True)
@@ -137,6 +140,7 @@ class Suite:
         for key in ("store", "report_dir", "cache_dir", "compare"):
             data.pop(key)
         data["batch"].pop("workers")
+        data["batch"].pop("save_audio_mb", None)  # what is kept, not what is computed
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -325,6 +329,8 @@ def _parse_batch(value: Any, problems: list[str]) -> BatchSettings:
         "workers": lambda v: isinstance(v, int) and v >= 0,
         "device": lambda v: v in ("auto", "cpu", "cuda") or str(v).startswith("cuda:"),
         "store_tokens": lambda v: isinstance(v, bool),
+        "save_audio_mb": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
+        and v >= 0,
     }
     for key, ok in checks.items():
         if key in settings and not ok(settings[key]):

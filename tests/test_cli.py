@@ -39,7 +39,11 @@ batch: {{workers: 0}}
                "--no-progress"])
     out = capsys.readouterr().out
     assert rc == 0
-    assert "skipped variant gone: FileNotFoundError" in out
+    assert "variant gone skipped: FileNotFoundError" in out
+    assert out.count("weights not found at /nowhere/model.ckpt") == 1  # the reason once
+    assert "skipped (reasons printed above and listed in the report): variant gone" in out
+    assert "| mulaw8k |" in out and "toy_snr ↑" in out  # the headline table
+    assert f"report: {(tmp_path / 'rep' / 'index.html').resolve()}" in out
     first = (tmp_path / "rep" / "tones.csv").read_bytes()
     assert b"mulaw8k" in first
 

@@ -27,7 +27,7 @@ TRANSCRIPT_WEIGHTED = {"wer": "total word edits / total reference words",
                        "cer": "total character edits / total reference characters"}
 DESCRIPTIVE = frozenset({"tokens_per_s", "mean_span"})
 """Metrics that describe how a stream is cut, with no better direction: compared, never judged
-(used when a stored MetricInfo has no ``descriptive`` flag of its own)."""
+(used when a stored MetricInfo predates ``higher_is_better=None``)."""
 
 
 @dataclass
@@ -80,7 +80,8 @@ class Side:
 
 def direction(metric: str, info: dict[str, Any]) -> int | None:
     """+1 if higher is better, -1 if lower is better, None for a descriptive metric."""
-    if info.get("descriptive", metric in DESCRIPTIVE):
+    if info.get("higher_is_better", True) is None or info.get("descriptive",
+                                                                 metric in DESCRIPTIVE):
         return None
     return 1 if info.get("higher_is_better", True) else -1
 

@@ -28,14 +28,16 @@ class MetricInfo:
     needs_tokens: bool = False
     uses_gpu: bool = False
     sample_rate: int | None = None
-    higher_is_better: bool = True
-    descriptive: bool = False
-    """No better direction (how a stream is cut, e.g. token rate): compared, never judged."""
+    higher_is_better: bool | None = True
+    """None: a descriptive quantity with no better direction (how a stream is cut: mean token
+    span, token rate); compared, never judged."""
     unit: str = ""
     version: str = "1"
     protocol: str = ""
     model: str | None = None
     aliases: tuple[str, ...] = ()
+    notes: str = ""
+    """A limitation users must know (e.g. English-only default ASR); shown by list and report."""
 
 
 @dataclass(frozen=True)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.metrics.base import MetricInfo
-from bench.metrics.models.asr_metric import ErrorRateMetric
+from bench.metrics.models.asr_metric import ENGLISH_ONLY_NOTE, ErrorRateMetric
 
 
 class CharacterErrorRate(ErrorRateMetric):
@@ -15,5 +15,6 @@ class CharacterErrorRate(ErrorRateMetric):
         protocol="Whisper (beam 5, temperature 0, language forced), Whisper normaliser, jiwer "
                  "character alignment (spaces removed for zh/ja)",
         model="Whisper (faster-whisper tiny.en by default on CPU, openai-whisper large-v3 on GPU)",
+        notes=ENGLISH_ONLY_NOTE,
     )
     word_level = False

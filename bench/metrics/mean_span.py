@@ -46,8 +46,7 @@ class MeanSpan(TokenRateMetric):
     info = MetricInfo(
         id="mean_span",
         needs_tokens=True,
-        higher_is_better=False,
-        descriptive=True,
+        higher_is_better=None,  # descriptive: longer spans are neither better nor worse
         unit="frames",
         protocol="mean of token durations in underlying frames; corpus = total frames / total "
         "tokens; missing for fixed-rate tokenizers",

@@ -13,8 +13,7 @@ class TokensPerSecond(TokenRateMetric):
     info = MetricInfo(
         id="tokens_per_s",
         needs_tokens=True,
-        higher_is_better=False,
-        descriptive=True,
+        higher_is_better=None,  # descriptive: how the stream is cut, compared but not judged
         unit="tok/s",
         protocol="number of emitted tokens / input audio seconds; corpus value = total tokens / "
         "total seconds (VARSTok paper)",

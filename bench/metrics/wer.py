@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.metrics.base import MetricInfo
-from bench.metrics.models.asr_metric import ErrorRateMetric
+from bench.metrics.models.asr_metric import ENGLISH_ONLY_NOTE, ErrorRateMetric
 
 
 class WordErrorRate(ErrorRateMetric):
@@ -17,5 +17,6 @@ class WordErrorRate(ErrorRateMetric):
                  "(basic normaliser for other languages), jiwer alignment; zh/ja scored per "
                  "character",
         model="Whisper (faster-whisper tiny.en by default on CPU, openai-whisper large-v3 on GPU)",
+        notes=ENGLISH_ONLY_NOTE,
     )
     word_level = True

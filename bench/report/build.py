@@ -8,9 +8,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import plots
+from bench.report.breakdown import corpus_tables, coverage_notes, language_table, manifest_info
 from bench.report.compare_section import compare_sections
 from bench.report.family_pareto import family_pareto
-from bench.report.html import render_html
+from bench.report.media import copy_audio, draw_thumbnails
+from bench.report.page import ExtraSection, embed_png, headline_tables, render_page, utterance_views
+from bench.report.provenance import provenance_items
+from bench.report.sections import provided_sections
 from bench.report.tables import (
     RunData,
     corpus_table,
@@ -49,11 +53,18 @@ def one_line(text: str) -> str:
 
 
 def write_report(store: Store, run_id: int, out_dir: Path | None = None,
-                 report_root: Path | str = "reports") -> ReportFiles:
-    """Build every table and figure of ``run_id`` into ``out_dir`` (default reports/<name>)."""
+                 report_root: Path | str = "reports",
+                 extra_sections: list[ExtraSection] | None = None) -> ReportFiles:
+    """Build every table and figure of ``run_id`` into ``out_dir`` (default reports/<name>),
+    with the run's saved audio copied in; ``extra_sections`` are appended to the page."""
     data = load_run(store, run_id)
     out = Path(out_dir) if out_dir else Path(report_root) / data.run["name"]
     (out / "plots").mkdir(parents=True, exist_ok=True)
+    budget = json.loads(data.run["config_json"]).get("batch", {}).get("save_audio_mb")
+    audio, audio_problems = copy_audio(store, run_id, out, budget)
+    spans = {(d, v, u): s for d, v, u, s in store.durations(run_id)}
+    rates = {v["variant"]: float(v["frame_rate"]) for v in data.variants if v["frame_rate"]}
+    draw_thumbnails(audio, out, spans, rates)
     notes = footnotes(data)
     header = [
         f"run {run_id} '{data.run['name']}', status {data.run['status']}, "
@@ -81,19 +92,32 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         corpus = corpus_table(data, dataset)
         if not corpus.empty:
             corpus.to_csv(out / f"{dataset}_corpus.csv", index=False, float_format="%.6g")
+        languages = {u: lang for u, (lang, _) in manifest_info(data, dataset).items()}
         tables = [(title, t) for title, t in (
             ("Quality (mean ± 95% CI over utterances)", display_table(summary, data, "quality")),
             ("Rates (mean ± 95% CI over utterances)", display_table(summary, data, "rates")),
-            ("Corpus level (totals over utterances, not means)",
-             corpus.round(4) if not corpus.empty else corpus),
+            *corpus_tables(corpus, data),
+            ("Per language (mean, n = utterances with a value / scored)",
+             language_table(data, dataset, languages)),
         ) if not t.empty and len(t.columns) > 1]
+        coverage = coverage_notes(data, dataset, languages)
+        notes.extend(f"{dataset}: {line}" for line in coverage)
         (out / f"{dataset}.md").write_text(
             "\n\n".join(f"{title}\n\n{to_markdown(t)}" for title, t in tables) + "\n", "utf-8")
         (out / f"{dataset}.tex").write_text(
             "\n".join(f"% {title.replace('±', '+/-')}\n" + to_latex(t)
                       for title, t in tables), "utf-8")
         figures = _figures(data, dataset, summary, out / "plots")
-        sections.append((dataset, tables, figures))
+        views, shown_metrics, columns = utterance_views(data, dataset, audio)
+        sections.append({
+            "name": dataset, "headline": headline_tables(summary, data, dataset),
+            "tables": [(title, t.to_html(index=False, escape=True, border=0, na_rep="—"))
+                       for title, t in tables if not title.startswith(("Quality", "Rates"))],
+            "figures": [embed_png(f) for f in figures], "utterances": views,
+            "coverage": coverage,
+            "metrics": shown_metrics, "columns": [
+                (shown_metrics.index(m), m, v, "ground truth" if v == "ground truth"
+                 else data.label(v)) for m, v in columns]})
         md += [f"## {dataset}", ""]
         for title, t in tables:
             md += [f"{title}:", "", to_markdown(t), ""]
@@ -108,9 +132,14 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
     summary_md = out / "README.md"
     summary_md.write_text("\n".join(md), "utf-8")
     index = out / "index.html"
-    index.write_text(render_html(f"tokbench report: {data.run['name']} (run {run_id})", header,
-                                 skipped, sections, notes, failures)
-                     .replace("</body>", compared.html + "</body>"), "utf-8")
+    compare_html = [ExtraSection("Variant comparisons", compared.html)] if compared.html else []
+    index.write_text(render_page({
+        "title": f"tokbench report: {data.run['name']} (run {run_id})", "header": header,
+        "skipped": skipped + audio_problems, "datasets": sections, "notes": notes,
+        "failures": None if failures.empty else failures.to_html(index=False, border=0),
+        "extra_sections": [*compare_html, *provided_sections(store, run_id, data, out),
+                           *(extra_sections or [])],
+        "provenance": provenance_items(data)}), "utf-8")
     return ReportFiles(out, index, summary_md, csv_paths)
 
 
@@ -121,12 +150,15 @@ def _figures(data: RunData, dataset: str, summary, plot_dir: Path) -> list[Path]
         info = data.metric_info(metric)
         if info.get("needs_tokens"):
             continue
-        hib = bool(info.get("higher_is_better", True))
-        path = plots.quality_vs_rate(summary, metric, hib, f"{dataset}: {metric} vs rate",
-                                     plot_dir / f"{dataset}_{metric}_vs_rate.png")
+        hib = info.get("higher_is_better", True)
+        unit = str(info.get("unit") or "")
+        path = (None if hib is None else
+                plots.quality_vs_rate(summary, metric, bool(hib), f"{dataset}: {metric} vs rate",
+                                      plot_dir / f"{dataset}_{metric}_vs_rate.png", unit))
         if path:
             figures.append(path)
-        path = plots.distributions(data, dataset, metric, plot_dir / f"{dataset}_{metric}_box.png")
+        path = plots.distributions(data, dataset, metric, plot_dir / f"{dataset}_{metric}_box.png",
+                                   unit)
         if path:
             figures.append(path)
     for path in (plots.rate_distributions(data, dataset, plot_dir / f"{dataset}_token_rate.png"),

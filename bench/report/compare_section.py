@@ -66,7 +66,7 @@ def compare_sections(store: Store, run_id: int, out_dir: Path, draws: int = 10_0
 
 def html_fragment(result, title: str, plot: Path) -> str:
     """One comparison as an HTML table with its header lines and the embedded forest plot."""
-    from bench.report.html import embed_png
+    from bench.report.page import embed_png
 
     rows = display_rows(result, "all")
     lines = "".join(f"<li>{html.escape(line)}</li>" for line in header_lines(result))

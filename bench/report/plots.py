@@ -37,9 +37,13 @@ def pareto_front(points: list[tuple[float, float]], higher_is_better: bool) -> l
 
 
 def quality_vs_rate(summary: pd.DataFrame, metric: str, higher_is_better: bool, title: str,
-                    out: Path) -> Path | None:
+                    out: Path, unit: str = "") -> Path | None:
     """Variant means (95% CI bars) against token rate (left) and total bitrate (right), each
-    panel with its Pareto front."""
+    panel with its Pareto front and, where the metric was scored on it, the ground truth."""
+    truth = summary[(summary["variant"] == GROUND_TRUTH)]
+    truth_mean = (float(truth[f"{metric}_mean"].iloc[0])
+                  if not truth.empty and f"{metric}_n" in truth and truth[f"{metric}_n"].iloc[0] > 0
+                  else None)
     rows = summary[summary["tokens_per_s_n"] > 0]
     rows = rows[rows[f"{metric}_n"] > 0] if f"{metric}_n" in rows else rows.iloc[0:0]
     if rows.empty:
@@ -58,17 +62,21 @@ def quality_vs_rate(summary: pd.DataFrame, metric: str, higher_is_better: bool, 
                         fontsize=7)
         front = pareto_front(list(zip(x.tolist(), y.tolist(), strict=True)), higher_is_better)
         ax.plot(x[front], y[front], "--", color="tab:red", label="Pareto front")
+        if truth_mean is not None:
+            ax.axhline(truth_mean, color="tab:green", linestyle=":", label="ground truth")
         ax.set_xlabel(label)
         ax.xaxis.set_major_locator(MaxNLocator(5))
         ax.margins(x=0.25, y=0.1)
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
-    axes[0].set_ylabel(f"{metric} ({'higher' if higher_is_better else 'lower'} is better)")
+    axes[0].set_ylabel(f"{metric}{f' ({unit})' if unit else ''}, "
+                       f"{'higher' if higher_is_better else 'lower'} is better")
     fig.suptitle(title, fontsize=9)
     return _save(fig, out)
 
 
-def distributions(data: RunData, dataset: str, metric: str, out: Path) -> Path | None:
+def distributions(data: RunData, dataset: str, metric: str, out: Path, unit: str = ""
+                  ) -> Path | None:
     """Box plot of per-utterance values of one metric, one box per variant."""
     res = data.results
     res = res[(res["dataset"] == dataset) & (res["metric"] == metric)].dropna(subset=["value"])
@@ -79,7 +87,8 @@ def distributions(data: RunData, dataset: str, metric: str, out: Path) -> Path |
         if vals.size:
             series.append(vals)
             labels.append(data.label(variant))
-    return _boxplot(series, labels, metric, f"{dataset}: per-utterance {metric}", out)
+    return _boxplot(series, labels, f"{metric} ({unit})" if unit else metric,
+                    f"{dataset}: per-utterance {metric}", out)
 
 
 def rate_distributions(data: RunData, dataset: str, out: Path) -> Path | None:
@@ -103,7 +112,8 @@ def _boxplot(series: list[np.ndarray], labels: list[str], ylabel: str, title: st
         return None
     fig, ax = plt.subplots(figsize=(max(4.0, 1.2 * len(series) + 2), 3.6))
     ax.boxplot(series, showmeans=True)
-    ax.set_xticks(range(1, len(labels) + 1), labels, rotation=20, ha="right", fontsize=7)
+    ticks = [f"{label}\n(n={len(values)})" for label, values in zip(labels, series, strict=True)]
+    ax.set_xticks(range(1, len(labels) + 1), ticks, rotation=20, ha="right", fontsize=7)
     ax.set_ylabel(ylabel)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3, axis="y")
@@ -118,14 +128,18 @@ def span_histograms(data: RunData, dataset: str, out: Path) -> Path | None:
         return None
     cols = min(3, len(entries))
     rows = math.ceil(len(entries) / cols)
-    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False)
+    fig, axes = plt.subplots(rows, cols, figsize=(4 * cols, 3 * rows), squeeze=False,
+                             sharey=True)
     for ax, (variant, spans) in zip(axes.flat, entries, strict=False):
         top = int(spans.max())
-        ax.hist(spans, bins=np.arange(0.5, top + 1.5), rwidth=0.8)
-        ax.set_title(f"{data.label(variant)} (mean span {spans.mean():.2f})", fontsize=8)
+        # share of tokens (not counts) so that one y axis compares variants of any length
+        ax.hist(spans, bins=np.arange(0.5, top + 1.5), rwidth=0.8,
+                weights=np.full(spans.size, 1.0 / spans.size))
+        ax.set_title(f"{data.label(variant)} (mean span {spans.mean():.2f}, "
+                     f"n={spans.size} tokens)", fontsize=8)
         ax.set_xlabel("frames per token")
         ax.set_xticks(range(1, top + 1))
-        ax.set_ylabel("tokens")
+        ax.set_ylabel("share of tokens")
     for ax in list(axes.flat)[len(entries):]:
         ax.axis("off")
     fig.suptitle(f"{dataset}: token span histograms", fontsize=9)

