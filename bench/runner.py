@@ -37,6 +37,7 @@ from bench.execution.metrics import (
 from bench.metrics.base import MetricInput
 from bench.provenance import describe_device, git_commit, package_versions, resolve_device
 from bench.registry import load_tokenizer
+from bench.shard import Shard, record_shard, recorded_shard
 from bench.store import Store, UtteranceRecord
 from bench.suite import GROUND_TRUTH, Suite, VariantSpec
 
@@ -59,11 +60,18 @@ class RunSummary:
 
 def run_suite(suite: Suite, store_path: Path | str | None = None, resume: bool = False,
               progress: bool = True, stop_after_batches: int | None = None,
-              log: Callable[[str], None] = print) -> RunSummary:
-    """Run (or with ``resume`` continue) a suite; returns what was done and skipped."""
+              log: Callable[[str], None] = print, shard: Shard | None = None,
+              engine: Any = None) -> RunSummary:
+    """Run (or with ``resume`` continue) a suite; returns what was done and skipped.
+
+    ``shard`` restricts every dataset to one deterministic shard of its utterances;
+    ``engine`` (e.g. ``bench.engines.ray_engine.RayEngine``) evaluates the variants instead of
+    this process; None runs them here."""
     store = Store(store_path or suite.output_path(suite.store))
     try:
-        return _Run(suite, store, progress, stop_after_batches, log).execute(resume)
+        run = _Run(suite, store, progress, stop_after_batches, log)
+        run.shard, run.engine = shard, engine
+        return run.execute(resume)
     finally:
         store.close()
 
@@ -81,12 +89,18 @@ class _Run:
         self.pool: MetricPool | None = None
         self.pool_metrics: list[LoadedMetric] = []
         self.inline_metrics: list[LoadedMetric] = []
+        self.shard: Shard | None = None
+        self.engine: Any = None
 
     # -- setup --------------------------------------------------------------------------------
     def execute(self, resume: bool) -> RunSummary:
         suite, store = self.suite, self.store
         config_hash = suite.config_hash()
         previous = store.latest_resumable(suite.name, config_hash) if resume else None
+        if previous is not None and recorded_shard(store.conn, previous.id) != self.shard:
+            raise ValueError(f"run {previous.id} in {store.path} evaluated shard "
+                             f"{recorded_shard(store.conn, previous.id) or 'none'}, not "
+                             f"{self.shard or 'none'}: give each shard its own --store")
         if previous is not None:
             run_id = previous.id
             self.log(f"resuming run {run_id} ({suite.name}, config {config_hash})")
@@ -97,6 +111,8 @@ class _Run:
                          "starting a new run")
             run_id = store.create_run(suite.name, config_hash, suite.to_dict(), git_commit(),
                                       package_versions(), describe_device(self.device), suite.seed)
+            if self.shard is not None:
+                record_shard(store.conn, run_id, self.shard)
         self.run_id = run_id
         self.summary = RunSummary(run_id=run_id, name=suite.name)
         try:
@@ -109,7 +125,9 @@ class _Run:
                     self._run_ground_truth(*data, self._ordered(gt_metrics))
                     write_corpus_summaries(store, run_id, data[0], data[2], GROUND_TRUTH,
                                            gt_metrics, None)
-            for variant in suite.variants:  # one tokenizer in memory at a time
+            if self.engine is not None:
+                self.engine.run_variants(self, datasets)
+            for variant in suite.variants if self.engine is None else ():
                 tokenizer = self._tokenizer(variant)
                 if tokenizer is None:
                     continue
@@ -126,6 +144,8 @@ class _Run:
         finally:
             if self.pool is not None:
                 self.pool.shutdown()
+            if self.engine is not None:
+                self.engine.shutdown()
         store.set_run_status(run_id, "complete")
         return self.summary
 
@@ -165,6 +185,8 @@ class _Run:
                 self.store.record_dataset(self.run_id, spec.name,
                                           f"unavailable: {type(err).__name__}: {err}", 0)
                 continue
+            if self.shard is not None:
+                utts = self.shard.select(utts)
             self.store.record_dataset(self.run_id, spec.name, str(manifest), len(utts))
             root = manifest.parent
             seconds = {u.id: utterance_seconds(u, root) for u in utts}

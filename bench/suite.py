@@ -80,6 +80,8 @@ class BatchSettings:
     device:      auto (CUDA when available), cpu or cuda
     store_tokens: keep the compressed token ids in the store (spans are always kept); needed
                   for corpus-level token statistics (codebook perplexity, corpus entropy)
+    autocast:    off, bf16 or fp16: mixed precision for the tokenizer's encode/decode (opt-in;
+                 metrics always run in fp32)
     """
 
     max_items: int = 8
@@ -87,6 +89,7 @@ class BatchSettings:
     workers: int = 1
     device: str = "auto"
     store_tokens: bool = True
+    autocast: str = "off"
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,8 @@ class Suite:
         for key in ("store", "report_dir", "cache_dir"):
             data.pop(key)
         data["batch"].pop("workers")
+        if data["batch"].get("autocast") == "off":  # hashes from before the option stay valid
+            data["batch"].pop("autocast")
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -312,6 +317,7 @@ def _parse_batch(value: Any, problems: list[str]) -> BatchSettings:
         "workers": lambda v: isinstance(v, int) and v >= 0,
         "device": lambda v: v in ("auto", "cpu", "cuda") or str(v).startswith("cuda:"),
         "store_tokens": lambda v: isinstance(v, bool),
+        "autocast": lambda v: v in ("off", "bf16", "fp16"),
     }
     for key, ok in checks.items():
         if key in settings and not ok(settings[key]):
