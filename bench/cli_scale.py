@@ -75,6 +75,8 @@ def apply_run_options(args: argparse.Namespace, suite: Any, store_path: Path,
         except ImportError as err:
             usage_error("run", f"--engine ray needs Ray ({err}); pip install 'tokbench[ray]'")
         kwargs["engine"] = RayEngine(address=args.address, actors=args.actors)
+        # the actors score every metric themselves; a driver-side CPU pool would sit idle
+        suite = replace(suite, batch=replace(suite.batch, workers=0))
     return suite, store_path, kwargs
 
 
