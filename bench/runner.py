@@ -35,6 +35,7 @@ from bench.execution.metrics import (
     try_load_metric,
 )
 from bench.metrics.base import MetricInput
+from bench.metrics.models.common import set_run_device
 from bench.provenance import describe_device, git_commit, package_versions, resolve_device
 from bench.registry import load_tokenizer
 from bench.shard import Shard, record_shard, recorded_shard
@@ -86,6 +87,7 @@ class _Run:
         self.batches_written = 0
         self.log = log
         self.device = resolve_device(suite.batch.device)
+        set_run_device(self.device)  # metric models follow the run's device
         self.pool: MetricPool | None = None
         self.pool_metrics: list[LoadedMetric] = []
         self.inline_metrics: list[LoadedMetric] = []
@@ -314,7 +316,8 @@ class _Run:
             decisions = {**asdict(dec), "tokenizer_sr": sr, "resampled_for_tokenizer":
                          dec.source_sr != sr}
             loaded.append((utt, ref, dec.source_sr, wav, decisions))
-        outputs = encode_decode(tok, [w for *_, w, _ in loaded], self.device)
+        outputs = encode_decode(tok, [w for *_, w, _ in loaded], self.device,
+                                autocast=self.suite.batch.autocast)
         bits_per_token = math.log2(tok.vocab_size) if tok.vocab_size > 1 else 0.0
         items: list[MetricInput] = []
         for (utt, ref, ref_sr, _, decisions), out in zip(loaded, outputs, strict=True):

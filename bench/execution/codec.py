@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 
@@ -28,32 +29,57 @@ def audio_hash(audio: np.ndarray, sr: int) -> str:
     return digest.hexdigest()[:32]
 
 
-def encode_decode(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device
-                   ) -> list[CodecOutput | Exception]:
-    """Tokenize and reconstruct a padded batch; on failure retry item by item to isolate it."""
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast_context(device: torch.device, autocast: str = "off"
+                     ) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` on the device for ``bf16``/``fp16``; nothing for ``off``."""
+    if autocast == "off":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=AUTOCAST_DTYPES[autocast])
+
+
+def encode_decode(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device,
+                  autocast: str = "off") -> list[CodecOutput | Exception]:
+    """Tokenize and reconstruct a padded batch; on failure retry item by item to isolate it.
+    A CUDA out-of-memory error splits the batch in halves and retries each (recursively)."""
     if not wavs:
         return []
     try:
-        return encode_decode_batch(tok, wavs, device)
+        return encode_decode_batch(tok, wavs, device, autocast)
+    except torch.cuda.OutOfMemoryError as err:
+        if len(wavs) == 1:
+            return [err]
+        release_cuda_memory(device)
+        half = (len(wavs) + 1) // 2
+        return (encode_decode(tok, wavs[:half], device, autocast)
+                + encode_decode(tok, wavs[half:], device, autocast))
     except Exception as err:
         if len(wavs) == 1:
             return [err]
     out: list[CodecOutput | Exception] = []
     for wav in wavs:
         try:
-            out.extend(encode_decode_batch(tok, [wav], device))
+            out.extend(encode_decode_batch(tok, [wav], device, autocast))
         except Exception as err:
             out.append(err)
     return out
 
 
-def encode_decode_batch(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device
-                         ) -> list[CodecOutput | Exception]:
+def release_cuda_memory(device: torch.device) -> None:
+    """Return cached blocks after an out-of-memory error so the halves can fit."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def encode_decode_batch(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device,
+                        autocast: str = "off") -> list[CodecOutput | Exception]:
     lengths = torch.tensor([len(w) for w in wavs], dtype=torch.long)
     padded = torch.zeros(len(wavs), int(lengths.max()), dtype=torch.float32)
     for i, w in enumerate(wavs):
         padded[i, : len(w)] = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
-    with torch.inference_mode():
+    with torch.inference_mode(), autocast_context(device, autocast):
         batch = tok.encode(padded.to(device), lengths.to(device))
         recon, recon_lengths = tok.decode(batch)
     batch = batch.to("cpu")
