@@ -24,6 +24,7 @@ from bench.audio import load_audio, resample
 from bench.contract import Tokenizer, TokenizerInfo
 from bench.data.manifest import Utterance
 from bench.datasets import load_dataset, utterance_seconds
+from bench.execution import timing
 from bench.execution.batching import length_buckets
 from bench.execution.codec import audio_hash, encode_decode, seed_everything
 from bench.execution.corpus import write_corpus_summaries
@@ -306,6 +307,7 @@ class _Run:
         records: list[UtteranceRecord] = []
         loaded: list[tuple[Utterance, np.ndarray, int, np.ndarray, dict[str, Any]]] = []
         sr = int(tok.sample_rate)
+        start = timing.clock()
         for utt in batch:
             try:
                 ref, dec = load_audio(utt.resolved_path(root))
@@ -316,6 +318,7 @@ class _Run:
             decisions = {**asdict(dec), "tokenizer_sr": sr, "resampled_for_tokenizer":
                          dec.source_sr != sr}
             loaded.append((utt, ref, dec.source_sr, wav, decisions))
+        timing.record("load", start, sum(len(x[1]) / x[2] for x in loaded))
         outputs = encode_decode(tok, [w for *_, w, _ in loaded], self.device,
                                 autocast=self.suite.batch.autocast)
         bits_per_token = math.log2(tok.vocab_size) if tok.vocab_size > 1 else 0.0
@@ -359,7 +362,9 @@ class _Run:
         self._write(records)
 
     def _write(self, records: list[UtteranceRecord]) -> None:
+        start = timing.clock()
         self.store.write_utterances(self.run_id, records)
+        timing.record("store", start, sum(r.seconds or 0.0 for r in records))
         self.summary.utterances_done += sum(r.status == "ok" for r in records)
         self.batches_written += 1
         if self.stop_after is not None and self.batches_written >= self.stop_after:

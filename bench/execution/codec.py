@@ -10,6 +10,7 @@ import numpy as np
 import torch
 
 from bench.contract import Tokenizer
+from bench.execution import timing
 
 CodecOutput = tuple[np.ndarray, np.ndarray | None, float, np.ndarray]
 """(token ids, spans or None, side-info bits, reconstruction) of one utterance."""
@@ -79,9 +80,14 @@ def encode_decode_batch(tok: Tokenizer, wavs: list[np.ndarray], device: torch.de
     padded = torch.zeros(len(wavs), int(lengths.max()), dtype=torch.float32)
     for i, w in enumerate(wavs):
         padded[i, : len(w)] = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
+    audio_s = float(lengths.sum()) / float(tok.sample_rate)
     with torch.inference_mode(), autocast_context(device, autocast):
+        start = timing.clock()
         batch = tok.encode(padded.to(device), lengths.to(device))
+        timing.record("encode", start, audio_s)
+        start = timing.clock()
         recon, recon_lengths = tok.decode(batch)
+        timing.record("decode", start, audio_s)
     batch = batch.to("cpu")
     recon = recon.detach().float().cpu()
     recon_lengths = recon_lengths.detach().cpu()
