@@ -88,9 +88,10 @@ class RayEngine:
         if device.startswith("cuda") and gpus < 1:
             raise RuntimeError(f"device {device} requested but the Ray cluster has no GPU "
                                f"(resources: {dict(resources)})")
-        if use_gpu:
-            self.actor_options = {"num_gpus": 1, "num_cpus": 1}
+        if use_gpu:  # a GPU actor also scores the CPU metrics: give it its share of the CPUs
             count = self.n_actors or int(gpus)
+            cpus = max(1, int(float(resources.get("CPU", 1)) // max(count, 1)))
+            self.actor_options = {"num_gpus": 1, "num_cpus": cpus}
         else:
             self.actor_options = {"num_cpus": 1}
             count = self.n_actors or max(1, int(resources.get("CPU", 1)))
