@@ -111,9 +111,9 @@ def store_rows(path, run_id: int | None = None) -> dict[str, list[tuple]]:
 
 
 def assert_same_rows(got: dict[str, list[tuple]], want: dict[str, list[tuple]],
-                     exact: bool = False) -> None:
+                     exact: bool = False, rel_tol: float = FLOAT_TOLERANCE) -> None:
     """Tables equal row for row: integers, strings, token blobs exactly; floats in metric
-    values (results, corpus_results) within FLOAT_TOLERANCE unless ``exact``."""
+    values (results, corpus_results) within ``rel_tol`` unless ``exact``."""
     import math
 
     assert got.keys() == want.keys()
@@ -126,7 +126,7 @@ def assert_same_rows(got: dict[str, list[tuple]], want: dict[str, list[tuple]],
             assert len(a) == len(b), (table, a, b)
             for x, y in zip(a, b, strict=True):
                 if isinstance(x, float) and isinstance(y, float):
-                    assert math.isclose(x, y, rel_tol=FLOAT_TOLERANCE, abs_tol=1e-12), \
+                    assert math.isclose(x, y, rel_tol=rel_tol, abs_tol=1e-12), \
                         (table, a, b)
                 else:
                     assert x == y, (table, a, b)
