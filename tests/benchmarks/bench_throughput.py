@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--max-items", type=int, help="batch size (default: demo suite's; 32 on GPU)")
     p.add_argument("--max-seconds", type=float, help="padded seconds per batch")
     p.add_argument("--variants", help="comma-separated demo variant names (default: all)")
+    p.add_argument("--metrics", help="comma-separated metric ids (default: the demo's)")
     p.add_argument("--json", help="write the figures here")
     p.add_argument("--workdir", help="keep data and store here (default: a temp folder)")
     args = p.parse_args(argv)
@@ -98,11 +99,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.variants:
             wanted = set(args.variants.split(","))
             variants = tuple(v for v in variants if v.name in wanted)
+        metrics = suite.metrics
+        if args.metrics:
+            wanted_metrics = set(args.metrics.split(","))
+            metrics = tuple(m for m in metrics if m.id in wanted_metrics)
         batch = replace(suite.batch, workers=0, device=args.device, autocast=args.autocast,
                         max_items=args.max_items or (32 if on_gpu else suite.batch.max_items),
                         max_seconds=args.max_seconds or (600.0 if on_gpu
                                                          else suite.batch.max_seconds))
-        suite = replace(suite, name="throughput", variants=variants, batch=batch,
+        suite = replace(suite, name="throughput", variants=variants, metrics=metrics,
+                        batch=batch,
                         datasets=(DatasetSpec(name="test-clean-sized", manifest=str(manifest)),),
                         store=str(work / "store.sqlite"), report_dir=str(work / "reports"),
                         cache_dir=str(work / "cache"), base_dir=str(work))

@@ -146,3 +146,22 @@ def test_cli_shard_runs_and_merge(tmp_path: Path, monkeypatch, capsys) -> None:
     with pytest.raises(SystemExit) as exit_info:
         main(["run", str(suite_yaml), "--shard", "2/2"])
     assert exit_info.value.code == 2
+
+
+def test_a_shard_resumes_its_own_run_only(tmp_path: Path) -> None:
+    from bench.runner import RunInterrupted
+
+    manifest = write_tone_set(tmp_path / "data", n=9)
+    suite = tone_suite(tmp_path, manifest, VARIANTS[:1], max_items=1)
+    store = tmp_path / "s0.sqlite"
+    with pytest.raises(RunInterrupted):
+        run_suite(suite, store_path=store, progress=False, log=lambda _: None,
+                  shard=Shard(0, 2), stop_after_batches=1)
+    with pytest.raises(ValueError, match="evaluated shard 0/2, not 1/2"):
+        run_suite(suite, store_path=store, resume=True, progress=False, log=lambda _: None,
+                  shard=Shard(1, 2))
+    run_suite(suite, store_path=store, resume=True, progress=False, log=lambda _: None,
+              shard=Shard(0, 2))
+    rows = [r for r in store_rows(store)["utterances"] if r[1] == "mulaw8k"]
+    assert sorted(r[2] for r in rows) == sorted(f"tone{i}" for i in range(9)
+                                                if Shard(0, 2).owns(f"tone{i}"))
