@@ -100,6 +100,8 @@ def write_suite(tmp_path: Path, manifest: Path) -> Path:
     (["--device", "cuda:1"], "torch sees no CUDA device"),
     (["--device", "tpu"], "use cpu, cuda or cuda:K"),
     (["--address", "auto"], "need --engine ray"),
+    (["--engine", "ray", "--device", "cuda"], "use --device auto"),
+    (["--engine", "ray", "--actors", "0"], "positive number of actors"),
     (["--shard", "1/1"], "need 0 <= i < N"),
     (["--shard", "x"], "expected i/N"),
 ])
