@@ -17,6 +17,7 @@ def test_stages_carry_the_audio_they_processed(tmp_path: Path) -> None:
     total = sum(0.5 + 0.25 * i for i in range(4))  # seconds of the four tones
     suite = tone_suite(tmp_path, manifest, [{"name": "m", "family": "mulaw"}],
                        metrics=("toy_snr",), max_items=2)
+    timing._Collector.stages = {}
     run_suite(suite, progress=False, log=lambda _: None)
     assert timing._Collector.stages == {}  # off: nothing collected
     with timing.collecting(sync_cuda=False) as stages:
