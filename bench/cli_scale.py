@@ -71,9 +71,8 @@ def apply_run_options(args: argparse.Namespace, suite: Any, store_path: Path,
         import torch
 
         if str(batch.device).startswith("cuda") and not torch.cuda.is_available():
-            usage_error("run", f"--engine ray --device {batch.device}: this driver has no GPU "
-                               "but scores the ground truth itself; use --device auto (actors "
-                               "with a GPU resolve it to theirs)")
+            usage_error("run", f"--engine ray --device {batch.device}: this driver has no GPU; "
+                               "use --device auto (actors with a GPU resolve it to theirs)")
         if args.actors is not None and args.actors < 1:
             usage_error("run", f"--actors {args.actors}: give a positive number of actors")
         try:

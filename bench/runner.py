@@ -125,7 +125,9 @@ class _Run:
             gt_metrics = [m for m in metrics if m.reference_free]
             for data in datasets:
                 if gt_metrics:
-                    self._run_ground_truth(*data, self._ordered(gt_metrics))
+                    run_ground_truth = (self._run_ground_truth if self.engine is None
+                                        else self.engine.ground_truth(self))
+                    run_ground_truth(*data, self._ordered(gt_metrics))
                     write_corpus_summaries(store, run_id, data[0], data[2], GROUND_TRUTH,
                                            gt_metrics, None)
             if self.engine is not None:

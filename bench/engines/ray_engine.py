@@ -23,7 +23,7 @@ from bench.data.manifest import Utterance
 from bench.engines.worker import VariantLoad, VariantWorker
 from bench.execution.corpus import write_corpus_summaries
 from bench.store import UtteranceRecord
-from bench.suite import VariantSpec
+from bench.suite import GROUND_TRUTH, VariantSpec
 
 Prepared = tuple[str, Path, list[Utterance], dict[str, float]]
 
@@ -126,7 +126,8 @@ class RayEngine:
     # -- the runner's hook --------------------------------------------------------------------
     def run_variants(self, run: Any, datasets: list[Prepared]) -> None:
         """Evaluate every variant of ``run``'s suite on every prepared dataset."""
-        self._start(run)
+        if not self.actors:
+            self._start(run)
         for variant in run.suite.variants:
             tok = self._load_variant(run, variant)
             if tok is None:
@@ -163,21 +164,62 @@ class RayEngine:
                 run.log(f"ray actor could not load {variant.name}; not using it for this variant")
         return SimpleNamespace(vocab_size=chosen.vocab_size, frame_rate=chosen.frame_rate)
 
+    def ground_truth(self, run: Any) -> Callable[..., None]:
+        """The runner's ground-truth step, done by the actors (same code, same buckets); the
+        driver answers reference-cache hits from its store and keeps the new entries."""
+        def run_ground_truth(dataset: str, root: Path, ordered: list[Utterance],
+                             seconds: dict[str, float], metrics: list[Any]) -> None:
+            import ray
+
+            if not self.actors:
+                self._start(run)
+            done = run.store.completed_utterances(run.run_id, dataset, GROUND_TRUTH)
+            batches = run._batches(ordered, seconds, done)
+            ids = [m.id for m in metrics]
+            marks = ",".join("?" * len(ids))
+            snapshot = {tuple(row[:4]): (row[4], row[5]) for row in run.store.conn.execute(
+                f"SELECT * FROM reference_cache WHERE metric IN ({marks})", ids)}
+            cache_ref = ray.put(snapshot)
+
+            def submit(actor: _Actor, task: _Task) -> Any:
+                return actor.handle.process_ground_truth.remote(
+                    dataset, root, task.batch, {u.id: seconds[u.id] for u in task.batch}, ids,
+                    cache_ref)
+
+            def accept(result: Any) -> list[UtteranceRecord]:
+                records, new_cache = result
+                for key, value in new_cache:
+                    run.store.cache_reference(*key, *value)
+                return records
+
+            self._drive(run, dataset, GROUND_TRUTH, None, batches, submit, accept, metrics)
+        return run_ground_truth
+
     def _run_dataset(self, run: Any, data: Prepared, variant: VariantSpec) -> None:
+        dataset, root, ordered, seconds = data
+        done = run.store.completed_utterances(run.run_id, dataset, variant.name)
+
+        def submit(actor: _Actor, task: _Task) -> Any:
+            return actor.handle.process.remote(dataset, root, task.batch, variant)
+
+        self._drive(run, dataset, variant.name, variant, run._batches(ordered, seconds, done),
+                    submit, lambda records: records, run.pool_metrics + run.inline_metrics)
+
+    def _drive(self, run: Any, dataset: str, name: str, variant: VariantSpec | None,
+               batches: list[list[Utterance]], submit: Callable[[_Actor, _Task], Any],
+               accept: Callable[[Any], list[UtteranceRecord]], metrics: list[Any]) -> None:
+        """Stream batches through the actors, writing each result as it arrives; a batch whose
+        actor died is retried once, alone, then recorded as failed."""
         import ray
         from ray.exceptions import RayActorError
 
-        dataset, root, ordered, seconds = data
-        done = run.store.completed_utterances(run.run_id, dataset, variant.name)
-        queue = collections.deque(_Task(i, b) for i, b in
-                                  enumerate(run._batches(ordered, seconds, done)))
+        queue = collections.deque(_Task(i, b) for i, b in enumerate(batches))
         in_flight: dict[Any, tuple[_Actor, _Task]] = {}
-        metrics = run.pool_metrics + run.inline_metrics
         while queue or in_flight:
-            self._dispatch(queue, in_flight, dataset, root, variant)
+            self._dispatch(queue, in_flight, submit)
             if not in_flight:  # no live actor can take work
                 for task in queue:
-                    self._write_failed(run, dataset, variant, task.batch, metrics,
+                    self._write_failed(run, dataset, name, task.batch, metrics,
                                        "no live Ray actor left to run it")
                 queue.clear()
                 break
@@ -186,15 +228,15 @@ class RayEngine:
             actor.in_flight -= 1
             actor.exclusive = False
             try:
-                records: list[UtteranceRecord] = ray.get(ref)
+                records = accept(ray.get(ref))
             except RayActorError as err:
                 self._replace(run, actor, variant)
                 if task.attempt == 0:
                     queue.appendleft(_Task(task.index, task.batch, 1))
                     run.log(f"ray actor died on a batch of {len(task.batch)} ({dataset} / "
-                            f"{variant.name}); retrying it once")
+                            f"{name}); retrying it once")
                 else:
-                    self._write_failed(run, dataset, variant, task.batch, metrics,
+                    self._write_failed(run, dataset, name, task.batch, metrics,
                                        f"Ray worker died twice on this batch: {_first_line(err)}")
                 continue
             run.summary.utterances_failed += sum(r.status != "ok" for r in records)
@@ -203,8 +245,9 @@ class RayEngine:
             if self.kill_after_results == self.results_seen:
                 self._kill_busy_actor(in_flight)
 
-    def _dispatch(self, queue: collections.deque[_Task], in_flight: dict[Any, tuple[_Actor, _Task]],
-                  dataset: str, root: Path, variant: VariantSpec) -> None:
+    def _dispatch(self, queue: collections.deque[_Task],
+                  in_flight: dict[Any, tuple[_Actor, _Task]],
+                  submit: Callable[[_Actor, _Task], Any]) -> None:
         """Give queued batches to live actors, at most ``max_in_flight`` each; a retry only to
         an idle actor, and nothing else to that actor while it runs."""
         progress = True
@@ -219,13 +262,13 @@ class RayEngine:
                 if task.exclusive and actor.in_flight:
                     continue
                 queue.popleft()
-                ref = actor.handle.process.remote(dataset, root, task.batch, variant)
+                ref = submit(actor, task)
                 in_flight[ref] = (actor, task)
                 actor.in_flight += 1
                 actor.exclusive = task.exclusive
                 progress = True
 
-    def _replace(self, run: Any, dead: _Actor, variant: VariantSpec) -> None:
+    def _replace(self, run: Any, dead: _Actor, variant: VariantSpec | None) -> None:
         """Swap a dead actor for a fresh one with the current variant loaded (bounded)."""
         import ray
 
@@ -240,17 +283,19 @@ class RayEngine:
         self.replacements += 1
         fresh = self._new_actor(run)
         try:
-            load = ray.get(fresh.handle.load_variant.remote(variant))
+            if variant is None:
+                ray.get(fresh.handle.describe.remote())
+            else:
+                fresh.usable = ray.get(fresh.handle.load_variant.remote(variant)).skipped is None
         except Exception as err:
             run.log(f"ray engine: a replacement actor failed to start: {_first_line(err)}")
             return
-        fresh.usable = load.skipped is None
         self.actors.append(fresh)
 
-    def _write_failed(self, run: Any, dataset: str, variant: VariantSpec,
-                      batch: list[Utterance], metrics: list[Any], reason: str) -> None:
+    def _write_failed(self, run: Any, dataset: str, name: str, batch: list[Utterance],
+                      metrics: list[Any], reason: str) -> None:
         err = WorkerDied(reason)
-        run._write([run._failed(dataset, variant.name, utt, err, metrics) for utt in batch])
+        run._write([run._failed(dataset, name, utt, err, metrics) for utt in batch])
 
     def _kill_busy_actor(self, in_flight: dict[Any, tuple[_Actor, _Task]]) -> None:
         import ray

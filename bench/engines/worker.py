@@ -22,18 +22,43 @@ from bench.provenance import describe_device
 from bench.store import UtteranceRecord
 from bench.suite import Suite, VariantSpec
 
+CacheKey = tuple[str, str, str, str]
+"""(audio hash, metric id, metric version, settings hash) of the reference-side cache."""
+CacheValue = tuple[float | None, str | None]
+
 
 @dataclass
 class CapturingStore:
-    """Stands in for the store inside a worker: records setup calls for the driver to replay."""
+    """Stands in for the store inside a worker: records setup calls, written records and new
+    reference-cache entries for the driver to replay; answers cache look-ups from a snapshot of
+    the driver's cache."""
 
     calls: list[tuple[str, tuple[Any, ...], dict[str, Any]]] = field(default_factory=list)
+    cache: dict[CacheKey, CacheValue] = field(default_factory=dict)
+    new_cache: list[tuple[CacheKey, CacheValue]] = field(default_factory=list)
+    written: list[UtteranceRecord] = field(default_factory=list)
 
     def record_variant(self, *args: Any, **kwargs: Any) -> None:
         self.calls.append(("record_variant", args, kwargs))
 
     def record_metric(self, *args: Any, **kwargs: Any) -> None:
         self.calls.append(("record_metric", args, kwargs))
+
+    def completed_utterances(self, *_: Any) -> set[str]:
+        return set()  # the driver sends only pending work
+
+    def cached_reference(self, audio_hash: str, metric: str, version: str,
+                         settings_hash: str) -> CacheValue | None:
+        return self.cache.get((audio_hash, metric, version, settings_hash))
+
+    def cache_reference(self, audio_hash: str, metric: str, version: str, settings_hash: str,
+                        value: float | None, reason: str | None) -> None:
+        key = (audio_hash, metric, version, settings_hash)
+        self.cache[key] = (value, reason)
+        self.new_cache.append((key, (value, reason)))
+
+    def write_utterances(self, _run_id: int, records: list[UtteranceRecord]) -> None:
+        self.written.extend(records)
 
 
 @dataclass
@@ -84,6 +109,18 @@ class VariantWorker:
         if tok is None:
             return VariantLoad(calls, self.run.summary.skipped_variants[variant.name])
         return VariantLoad(calls, None, int(tok.vocab_size), float(tok.frame_rate))
+
+    def process_ground_truth(self, dataset: str, root: Path, batch: list[Utterance],
+                             seconds: dict[str, float], metric_ids: list[str],
+                             cache: dict[CacheKey, CacheValue]
+                             ) -> tuple[list[UtteranceRecord], list[tuple[CacheKey, CacheValue]]]:
+        """Reference-free metrics of the references themselves (the local runner's code),
+        answering cache hits from the driver's snapshot; returns records and new cache
+        entries."""
+        self.store.cache, self.store.new_cache, self.store.written = dict(cache), [], []
+        by_id = {m.id: m for m in self.metrics}
+        self.run._run_ground_truth(dataset, root, batch, seconds, [by_id[i] for i in metric_ids])
+        return list(self.store.written), list(self.store.new_cache)
 
     def process(self, dataset: str, root: Path, batch: list[Utterance],
                 variant: VariantSpec) -> list[UtteranceRecord]:

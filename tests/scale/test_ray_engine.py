@@ -1,14 +1,17 @@
-"""--engine ray on a local Ray instance (2 CPUs): the same rows and values as --engine local,
+"""--engine ray on a local Ray instance (2 CPUs): the same rows and values as --engine local
+(every metric, the ground-truth row included, computed on the actors),
 an actor killed mid-run loses nothing, a batch that kills its worker twice is recorded as failed
 with the reason, and resume continues a ray run."""
 
 from __future__ import annotations
 
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
 from scale_toys import assert_same_rows, register_scale_toys, store_rows, tone_suite, write_tone_set
+from toys import ToyRms
 
 from bench.runner import RunInterrupted, run_suite
 
@@ -56,7 +59,9 @@ def engine(**kw) -> RayEngine:
 
 def test_ray_equals_local(ray_local, tones: Path, tmp_path: Path, local_rows) -> None:
     suite = tone_suite(tmp_path, tones, VARIANTS, max_items=2)
+    calls = ToyRms.calls
     summary = run_suite(suite, progress=False, log=lambda _: None, engine=engine())
+    assert ToyRms.calls == calls  # every metric, ground truth included, ran on the actors
     expected, local_summary = local_rows
     # same batches through the same code: bit-identical, metrics included
     assert_same_rows(store_rows(tmp_path / "store.sqlite"), expected, exact=True)
@@ -65,6 +70,10 @@ def test_ray_equals_local(ray_local, tones: Path, tmp_path: Path, local_rows) ->
     assert (summary.utterances_done, summary.utterances_failed) == \
         (local_summary.utterances_done, local_summary.utterances_failed)
     assert summary.utterances_failed > 0  # the corrupt file and the NaN outputs
+    # the actors' reference-side values reached the driver's cache
+    con = sqlite3.connect(tmp_path / "store.sqlite")
+    cached = con.execute("SELECT COUNT(*) FROM reference_cache WHERE metric='toy_rms'").fetchone()
+    assert cached == (10,)  # the ten readable tones
 
 
 def test_killed_actor_loses_nothing(ray_local, tones: Path, tmp_path: Path, local_rows) -> None:
