@@ -1,4 +1,5 @@
-"""Sessions: `tests` (fast default suite), `slow`, `lint`, `demo` (the main job), `benchmarks`.
+"""Sessions: `tests` (fast default suite), `slow`, `lint`, `demo` (the main job), `benchmarks`,
+`gpu` (end-to-end throughput on a test-clean-sized workload).
 
 Every session installs the project with the pinned versions in constraints.txt, so a fresh
 machine reproduces the tested environment (torch 2.11.0 + torchaudio 2.11.0 from PyPI).
@@ -69,3 +70,14 @@ def benchmarks(session: nox.Session) -> None:
                     "--official-repo", official)
     else:
         session.log("skipping the clustering comparison: OFFICIAL_VARSTOK_REPO is not set")
+
+
+@nox.session(python=PYTHON)
+def gpu(session: nox.Session) -> None:
+    """Throughput on a LibriTTS-test-clean-sized synthetic workload (4 837 utterances, 8.6 h):
+    per-stage audio seconds per second and peak GPU memory. Arguments go to the script, e.g.
+    `nox -s gpu -- --fraction 0.1` or, without a GPU, `nox -s gpu -- --device cpu --fraction
+    0.002`."""
+    install_project(session)
+    args = session.posargs or ["--device", "cuda"]
+    session.run("python", "tests/benchmarks/bench_throughput.py", *args)

@@ -7,6 +7,7 @@
     tokbench data synth OUT_DIR | libritts ROOT SUBSET OUT | librispeech ... | folder DIR OUT
     tokbench train varstok CONFIG.yaml --out runs/x
     tokbench list
+    tokbench merge runs/tokbench.shard-*.sqlite --out runs/merged.sqlite
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ import math
 import sys
 from pathlib import Path
 from typing import Any
+
+from bench import cli_scale
 
 DEFAULT_STORES = ("runs/tokbench.sqlite", ".tokbench_cache/demo.sqlite")
 
@@ -66,6 +69,7 @@ def _parser() -> argparse.ArgumentParser:
                      "for the report's players (default: the suite's batch.save_audio_mb, 500)")
     run.add_argument("--no-audio", action="store_true", help="keep no reconstructions")
     run.add_argument("--no-progress", action="store_true")
+    cli_scale.add_run_arguments(run)
     run.set_defaults(func=_cmd_run)
 
     rep = sub.add_parser("report", help="rebuild tables and plots of a run from the store")
@@ -122,6 +126,7 @@ def _parser() -> argparse.ArgumentParser:
                      help="do not try to build tokenizers (faster; availability unknown)")
     lst.set_defaults(func=_cmd_list)
     __import__("bench.cli_compare").cli_compare.add_parser(sub)  # compare, baseline, gate
+    cli_scale.add_parser(sub)
     return p
 
 
@@ -144,17 +149,20 @@ def _cmd_run(args: argparse.Namespace, _rest: list[str]) -> int:
             return 2
         suite = replace(suite, batch=replace(suite.batch, save_audio_mb=budget))
     store_path = Path(args.store) if args.store else suite.output_path(suite.store)
+    suite, store_path, scale = cli_scale.apply_run_options(args, suite, store_path,
+                                                           bool(args.store))
     return _run_and_report(suite, store_path, args.resume, args.no_progress, args.no_report,
-                           Path(args.out) if args.out else None)
+                           Path(args.out) if args.out else None, **scale)
 
 
 def _run_and_report(suite: Any, store_path: Path, resume: bool, no_progress: bool,
-                    no_report: bool, out: Path | None) -> int:
+                    no_report: bool, out: Path | None, **scale: Any) -> int:
     from bench.report.build import write_report
     from bench.runner import run_suite
     from bench.store import Store
 
-    summary = run_suite(suite, store_path=store_path, resume=resume, progress=not no_progress)
+    summary = run_suite(suite, store_path=store_path, resume=resume, progress=not no_progress,
+                        **scale)
     print(f"run {summary.run_id} ({summary.name}) complete: {summary.utterances_done} utterance "
           f"results, {summary.utterances_failed} failures; store {store_path}")
     from bench.report.terminal import headline_text, skipped_names

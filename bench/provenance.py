@@ -52,7 +52,11 @@ def resolve_device(requested: str = "auto") -> torch.device:
 def describe_device(device: torch.device) -> str:
     """Human-readable device: GPU name, or CPU model with thread count."""
     if device.type == "cuda":
-        return f"cuda:{torch.cuda.get_device_name(device)}"
+        index = device.index if device.index is not None else torch.cuda.current_device()
+        props = torch.cuda.get_device_properties(index)
+        return (f"cuda:{index} {props.name} ({props.total_memory / 2**30:.0f} GiB, "
+                f"compute {props.major}.{props.minor}, CUDA {torch.version.cuda}, "
+                f"torch {torch.__version__})")
     cpu = platform.processor() or platform.machine()
     threads = torch.get_num_threads()
     return f"cpu:{cpu} ({threads} torch threads), python {platform.python_version()}"

@@ -24,6 +24,7 @@ from bench.audio import load_audio, resample
 from bench.contract import Tokenizer, TokenizerInfo, count_and_bits
 from bench.data.manifest import Utterance
 from bench.datasets import load_dataset, utterance_seconds
+from bench.execution import timing
 from bench.execution.audio_out import AudioOut, token_counts
 from bench.execution.batching import length_buckets
 from bench.execution.codec import audio_hash, encode_decode, seed_everything
@@ -36,8 +37,10 @@ from bench.execution.metrics import (
     try_load_metric,
 )
 from bench.metrics.base import MetricInput
+from bench.metrics.models.common import set_run_device
 from bench.provenance import describe_device, git_commit, package_versions, resolve_device
 from bench.registry import load_tokenizer
+from bench.shard import Shard, record_shard, recorded_shard
 from bench.store import Store, UtteranceRecord
 from bench.suite import GROUND_TRUTH, Suite, VariantSpec
 from tokenizers_impl.precomputed.adapter import is_precomputed, precomputed_outputs
@@ -61,11 +64,18 @@ class RunSummary:
 
 def run_suite(suite: Suite, store_path: Path | str | None = None, resume: bool = False,
               progress: bool = True, stop_after_batches: int | None = None,
-              log: Callable[[str], None] = print) -> RunSummary:
-    """Run (or with ``resume`` continue) a suite; returns what was done and skipped."""
+              log: Callable[[str], None] = print, shard: Shard | None = None,
+              engine: Any = None) -> RunSummary:
+    """Run (or with ``resume`` continue) a suite; returns what was done and skipped.
+
+    ``shard`` restricts every dataset to one deterministic shard of its utterances;
+    ``engine`` (e.g. ``bench.engines.ray_engine.RayEngine``) evaluates the variants instead of
+    this process; None runs them here."""
     store = Store(store_path or suite.output_path(suite.store))
     try:
-        return _Run(suite, store, progress, stop_after_batches, log).execute(resume)
+        run = _Run(suite, store, progress, stop_after_batches, log)
+        run.shard, run.engine = shard, engine
+        return run.execute(resume)
     finally:
         store.close()
 
@@ -80,15 +90,22 @@ class _Run:
         self.batches_written = 0
         self.log = log
         self.device = resolve_device(suite.batch.device)
+        set_run_device(self.device)  # metric models follow the run's device
         self.pool: MetricPool | None = None
         self.pool_metrics: list[LoadedMetric] = []
         self.inline_metrics: list[LoadedMetric] = []
+        self.shard: Shard | None = None
+        self.engine: Any = None
 
     # -- setup --------------------------------------------------------------------------------
     def execute(self, resume: bool) -> RunSummary:
         suite, store = self.suite, self.store
         config_hash = suite.config_hash()
         previous = store.latest_resumable(suite.name, config_hash) if resume else None
+        if previous is not None and recorded_shard(store.conn, previous.id) != self.shard:
+            raise ValueError(f"run {previous.id} in {store.path} evaluated shard "
+                             f"{recorded_shard(store.conn, previous.id) or 'none'}, not "
+                             f"{self.shard or 'none'}: give each shard its own --store")
         if previous is not None:
             run_id = previous.id
             self.log(f"resuming run {run_id} ({suite.name}, config {config_hash})")
@@ -99,6 +116,8 @@ class _Run:
                          "starting a new run")
             run_id = store.create_run(suite.name, config_hash, suite.to_dict(), git_commit(),
                                       package_versions(), describe_device(self.device), suite.seed)
+            if self.shard is not None:
+                record_shard(store.conn, run_id, self.shard)
         self.run_id = run_id
         self.summary = RunSummary(run_id=run_id, name=suite.name)
         self.audio = AudioOut(store, run_id, suite.batch.save_audio_mb, self.log)
@@ -109,10 +128,14 @@ class _Run:
             gt_metrics = [m for m in metrics if m.reference_free]
             for data in datasets:
                 if gt_metrics:
-                    self._run_ground_truth(*data, self._ordered(gt_metrics))
+                    run_ground_truth = (self._run_ground_truth if self.engine is None
+                                        else self.engine.ground_truth(self))
+                    run_ground_truth(*data, self._ordered(gt_metrics))
                     write_corpus_summaries(store, run_id, data[0], data[2], GROUND_TRUTH,
                                            gt_metrics, None)
-            for variant in suite.variants:  # one tokenizer in memory at a time
+            if self.engine is not None:
+                self.engine.run_variants(self, datasets)
+            for variant in suite.variants if self.engine is None else ():
                 tokenizer = self._tokenizer(variant)
                 if tokenizer is None:
                     continue
@@ -129,6 +152,8 @@ class _Run:
         finally:
             if self.pool is not None:
                 self.pool.shutdown()
+            if self.engine is not None:
+                self.engine.shutdown()
         store.set_run_status(run_id, "complete")
         return self.summary
 
@@ -168,6 +193,8 @@ class _Run:
                 self.store.record_dataset(self.run_id, spec.name,
                                           f"unavailable: {type(err).__name__}: {err}", 0)
                 continue
+            if self.shard is not None:
+                utts = self.shard.select(utts)
             self.store.record_dataset(self.run_id, spec.name, str(manifest), len(utts))
             root = manifest.parent
             seconds = {u.id: utterance_seconds(u, root) for u in utts}
@@ -285,6 +312,7 @@ class _Run:
         records: list[UtteranceRecord] = []
         loaded: list[tuple[Utterance, np.ndarray, int, np.ndarray, dict[str, Any]]] = []
         sr = int(tok.sample_rate)
+        start = timing.clock()
         for utt in batch:
             try:
                 ref, dec = load_audio(utt.resolved_path(root))
@@ -295,9 +323,11 @@ class _Run:
             decisions = {**asdict(dec), "tokenizer_sr": sr, "resampled_for_tokenizer":
                          dec.source_sr != sr}
             loaded.append((utt, ref, dec.source_sr, wav, decisions))
+        timing.record("load", start, sum(len(x[1]) / x[2] for x in loaded))
         outputs = (precomputed_outputs(tok, [(u, r_sr) for u, _, r_sr, *_ in loaded])
                    if is_precomputed(tok)
-                   else encode_decode(tok, [w for *_, w, _ in loaded], self.device))
+                   else encode_decode(tok, [w for *_, w, _ in loaded], self.device,
+                                      autocast=self.suite.batch.autocast))
         bits_per_token = math.log2(tok.vocab_size) if tok.vocab_size > 1 else 0.0
         codebooks = getattr(tok, "codebooks", None)  # multi-codebook: tokens are [K, L] per item
         items: list[MetricInput] = []
@@ -349,7 +379,9 @@ class _Run:
 
     def _write(self, records: list[UtteranceRecord]) -> None:
         self.audio.flush()  # file rows first: a crash here redoes (and overwrites) the files
+        start = timing.clock()
         self.store.write_utterances(self.run_id, records)
+        timing.record("store", start, sum(r.seconds or 0.0 for r in records))
         self.summary.utterances_done += sum(r.status == "ok" for r in records)
         self.batches_written += 1
         if self.stop_after is not None and self.batches_written >= self.stop_after:

@@ -92,6 +92,8 @@ class BatchSettings:
                   for corpus-level token statistics (codebook perplexity, corpus entropy)
     save_audio_mb: size budget (MB) for the FLAC reconstructions and references kept beside
                   the store for the report's players; 0 keeps none
+    autocast:    off, bf16 or fp16: mixed precision for the tokenizer's encode/decode (opt-in;
+                 metrics always run in fp32)
     """
 
     max_items: int = 8
@@ -100,6 +102,7 @@ class BatchSettings:
     device: str = "auto"
     store_tokens: bool = True
     save_audio_mb: float = 500.0
+    autocast: str = "off"
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,8 @@ class Suite:
             data.pop(key)
         data["batch"].pop("workers")
         data["batch"].pop("save_audio_mb", None)  # what is kept, not what is computed
+        if data["batch"].get("autocast") == "off":  # hashes from before the option stay valid
+            data["batch"].pop("autocast")
         text = json.dumps(data, sort_keys=True, default=str)
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -331,6 +336,7 @@ def _parse_batch(value: Any, problems: list[str]) -> BatchSettings:
         "store_tokens": lambda v: isinstance(v, bool),
         "save_audio_mb": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
         and v >= 0,
+        "autocast": lambda v: v in ("off", "bf16", "fp16"),
     }
     for key, ok in checks.items():
         if key in settings and not ok(settings[key]):

@@ -132,3 +132,16 @@ def token_counts(tok: object, tokens: np.ndarray) -> dict[str, Any] | None:
         return {k: int(v) for k, v in breakdown(tokens).items()}
     except Exception as err:  # a breakdown is a report nicety: never fail the utterance
         return {"token_breakdown_error": f"{type(err).__name__}: {err}"}  # type: ignore[dict-item]
+
+
+class NoAudioOut:
+    """Keeps nothing: stands in for ``AudioOut`` where no store is at hand (an engine worker,
+    which sends records to the driver but not files)."""
+
+    enabled = False
+
+    def add(self, *_: Any, **__: Any) -> None:
+        return None
+
+    def flush(self) -> None:
+        return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import random
 
@@ -9,6 +10,7 @@ import numpy as np
 import torch
 
 from bench.contract import Tokenizer
+from bench.execution import timing
 
 CodecOutput = tuple[np.ndarray, np.ndarray | None, float, np.ndarray]
 """(token ids, spans or None, side-info bits, reconstruction) of one utterance."""
@@ -28,34 +30,64 @@ def audio_hash(audio: np.ndarray, sr: int) -> str:
     return digest.hexdigest()[:32]
 
 
-def encode_decode(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device
-                   ) -> list[CodecOutput | Exception]:
-    """Tokenize and reconstruct a padded batch; on failure retry item by item to isolate it."""
+AUTOCAST_DTYPES = {"bf16": torch.bfloat16, "fp16": torch.float16}
+
+
+def autocast_context(device: torch.device, autocast: str = "off"
+                     ) -> contextlib.AbstractContextManager:
+    """``torch.autocast`` on the device for ``bf16``/``fp16``; nothing for ``off``."""
+    if autocast == "off":
+        return contextlib.nullcontext()
+    return torch.autocast(device_type=device.type, dtype=AUTOCAST_DTYPES[autocast])
+
+
+def encode_decode(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device,
+                  autocast: str = "off") -> list[CodecOutput | Exception]:
+    """Tokenize and reconstruct a padded batch; on failure retry item by item to isolate it.
+    A CUDA out-of-memory error splits the batch in halves and retries each (recursively)."""
     if not wavs:
         return []
     try:
-        return encode_decode_batch(tok, wavs, device)
+        return encode_decode_batch(tok, wavs, device, autocast)
+    except torch.cuda.OutOfMemoryError as err:
+        if len(wavs) == 1:
+            return [err]
+        release_cuda_memory(device)
+        half = (len(wavs) + 1) // 2
+        return (encode_decode(tok, wavs[:half], device, autocast)
+                + encode_decode(tok, wavs[half:], device, autocast))
     except Exception as err:
         if len(wavs) == 1:
             return [err]
     out: list[CodecOutput | Exception] = []
     for wav in wavs:
         try:
-            out.extend(encode_decode_batch(tok, [wav], device))
+            out.extend(encode_decode_batch(tok, [wav], device, autocast))
         except Exception as err:
             out.append(err)
     return out
 
 
-def encode_decode_batch(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device
-                         ) -> list[CodecOutput | Exception]:
+def release_cuda_memory(device: torch.device) -> None:
+    """Return cached blocks after an out-of-memory error so the halves can fit."""
+    if device.type == "cuda":
+        torch.cuda.empty_cache()
+
+
+def encode_decode_batch(tok: Tokenizer, wavs: list[np.ndarray], device: torch.device,
+                        autocast: str = "off") -> list[CodecOutput | Exception]:
     lengths = torch.tensor([len(w) for w in wavs], dtype=torch.long)
     padded = torch.zeros(len(wavs), int(lengths.max()), dtype=torch.float32)
     for i, w in enumerate(wavs):
         padded[i, : len(w)] = torch.from_numpy(np.ascontiguousarray(w, dtype=np.float32))
-    with torch.inference_mode():
+    audio_s = float(lengths.sum()) / float(tok.sample_rate)
+    with torch.inference_mode(), autocast_context(device, autocast):
+        start = timing.clock()
         batch = tok.encode(padded.to(device), lengths.to(device))
+        timing.record("encode", start, audio_s)
+        start = timing.clock()
         recon, recon_lengths = tok.decode(batch)
+        timing.record("decode", start, audio_s)
     batch = batch.to("cpu")
     recon = recon.detach().float().cpu()
     recon_lengths = recon_lengths.detach().cpu()

@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 
+from bench.execution import timing
 from bench.metrics.base import Metric, MetricInput, MetricValue
 from bench.registry import load_metric
 from bench.suite import MetricSpec
@@ -79,7 +80,9 @@ def compute_guarded(metric: Metric, items: list[MetricInput]) -> Scored:
     if not items:
         return []
     try:
+        start = timing.clock()
         values = metric.compute(items)
+        timing.record(f"metric:{metric.info.id}", start, audio_seconds(items))
         check_values(values, len(items))
         return [(v.value, v.reason) for v in values]
     except Exception as err:
@@ -89,6 +92,17 @@ def compute_guarded(metric: Metric, items: list[MetricInput]) -> Scored:
     for item in items:
         out.extend(compute_guarded(metric, [item]))
     return out
+
+
+def audio_seconds(items: list[MetricInput]) -> float:
+    """Seconds of audio a metric batch covers (the hypotheses, else the references)."""
+    total = 0.0
+    for item in items:
+        audio, sr = ((item.hypothesis, item.hypothesis_sr) if item.hypothesis is not None
+                     else (item.reference, item.reference_sr))
+        if audio is not None and sr:
+            total += len(audio) / sr
+    return total
 
 
 def check_values(values: object, n: int) -> None:

@@ -15,7 +15,13 @@ import numpy as np
 
 from bench.audio import resample
 from bench.metrics.base import Metric, MetricInfo, MetricInput, MetricValue, check_inputs
-from bench.metrics.models.common import audio_hash, cached_model, chunks
+from bench.metrics.models.common import (
+    audio_hash,
+    cached_model,
+    chunks,
+    onnx_providers,
+    pick_device,
+)
 from bench.weights import DNSMOS as DNSMOS_SPEC
 from bench.weights import resolve, unavailable
 
@@ -30,13 +36,14 @@ _SCORES: dict[tuple[str, str], dict[str, float]] = {}
 
 
 def _load_sessions(folder: Path, threads: int = 0) -> tuple[object, object]:
-    """Both onnx sessions on CPU; ``threads`` 0 lets onnxruntime choose."""
+    """Both onnx sessions, on the run's GPU when onnxruntime has the CUDA provider, else CPU;
+    ``threads`` 0 lets onnxruntime choose."""
     import onnxruntime as ort
 
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
-    providers = ["CPUExecutionProvider"]
+    providers = onnx_providers(pick_device())
     primary = ort.InferenceSession(str(folder / "sig_bak_ovr.onnx"), options, providers=providers)
     p808 = ort.InferenceSession(str(folder / "model_v8.onnx"), options, providers=providers)
     return primary, p808
@@ -119,7 +126,7 @@ class _DnsmosBase(Metric):
         return [value for value in results if value is not None]
 
     def _score(self, folder: Path, todo: dict[str, np.ndarray]) -> None:
-        primary, p808 = cached_model(("dnsmos", str(folder), self.threads),
+        primary, p808 = cached_model(("dnsmos", str(folder), self.threads, str(pick_device())),
                                      lambda: _load_sessions(folder, self.threads))
         owners: list[str] = []
         segments: list[np.ndarray] = []

@@ -17,11 +17,34 @@ _MODELS: dict[tuple, Any] = {}
 _LOCK = threading.Lock()
 
 
+_RUN_DEVICE: str | None = None
+"""The device of the run in progress (``tokbench run --device``), set by the runner."""
+
+
+def set_run_device(device: str | torch.device | None) -> None:
+    """Make metric models without an explicit ``device`` setting follow the run's device."""
+    global _RUN_DEVICE
+    _RUN_DEVICE = None if device is None else str(device)
+
+
 def pick_device(device: str | None = None) -> torch.device:
-    """``device`` if given, else CUDA when available, else CPU."""
+    """``device`` if given, else the run's device, else CUDA when available, else CPU."""
     if device:
         return torch.device(device)
+    if _RUN_DEVICE:
+        return torch.device(_RUN_DEVICE)
     return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def onnx_providers(device: torch.device) -> list[str]:
+    """onnxruntime providers for ``device``: CUDA first when the device is a GPU and the
+    installed onnxruntime has the CUDA provider (the ``onnxruntime-gpu`` build), else CPU."""
+    import onnxruntime as ort
+
+    if device.type == "cuda" and "CUDAExecutionProvider" in ort.get_available_providers():
+        return [("CUDAExecutionProvider", {"device_id": device.index or 0}),  # type: ignore[list-item]
+                "CPUExecutionProvider"]
+    return ["CPUExecutionProvider"]
 
 
 def cached_model(key: tuple, loader: Callable[[], T]) -> T:
