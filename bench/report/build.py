@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.paths import safe_join
 from bench.report import plots
 from bench.report.html import render_html
 from bench.report.tables import (
@@ -50,7 +51,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
                  report_root: Path | str = "reports") -> ReportFiles:
     """Build every table and figure of ``run_id`` into ``out_dir`` (default reports/<name>)."""
     data = load_run(store, run_id)
-    out = Path(out_dir) if out_dir else Path(report_root) / data.run["name"]
+    out = Path(out_dir) if out_dir else safe_join(report_root, data.run["name"])
     (out / "plots").mkdir(parents=True, exist_ok=True)
     notes = footnotes(data)
     header = [
@@ -74,20 +75,21 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         summary = summary_table(data, dataset)
         if summary.empty:
             continue
-        csv_paths[dataset] = out / f"{dataset}.csv"
+        csv_paths[dataset] = safe_join(out, f"{dataset}.csv")
         summary.to_csv(csv_paths[dataset], index=False, float_format="%.6g")
         corpus = corpus_table(data, dataset)
         if not corpus.empty:
-            corpus.to_csv(out / f"{dataset}_corpus.csv", index=False, float_format="%.6g")
+            corpus.to_csv(safe_join(out, f"{dataset}_corpus.csv"), index=False,
+                          float_format="%.6g")
         tables = [(title, t) for title, t in (
             ("Quality (mean ± 95% CI over utterances)", display_table(summary, data, "quality")),
             ("Rates (mean ± 95% CI over utterances)", display_table(summary, data, "rates")),
             ("Corpus level (totals over utterances, not means)",
              corpus.round(4) if not corpus.empty else corpus),
         ) if not t.empty and len(t.columns) > 1]
-        (out / f"{dataset}.md").write_text(
+        safe_join(out, f"{dataset}.md").write_text(
             "\n\n".join(f"{title}\n\n{to_markdown(t)}" for title, t in tables) + "\n", "utf-8")
-        (out / f"{dataset}.tex").write_text(
+        safe_join(out, f"{dataset}.tex").write_text(
             "\n".join(f"% {title.replace('±', '+/-')}\n" + to_latex(t)
                       for title, t in tables), "utf-8")
         figures = _figures(data, dataset, summary, out / "plots")
@@ -118,14 +120,17 @@ def _figures(data: RunData, dataset: str, summary, plot_dir: Path) -> list[Path]
             continue
         hib = bool(info.get("higher_is_better", True))
         path = plots.quality_vs_rate(summary, metric, hib, f"{dataset}: {metric} vs rate",
-                                     plot_dir / f"{dataset}_{metric}_vs_rate.png")
+                                     safe_join(plot_dir, f"{dataset}_{metric}_vs_rate.png"))
         if path:
             figures.append(path)
-        path = plots.distributions(data, dataset, metric, plot_dir / f"{dataset}_{metric}_box.png")
+        path = plots.distributions(data, dataset, metric,
+                                   safe_join(plot_dir, f"{dataset}_{metric}_box.png"))
         if path:
             figures.append(path)
-    for path in (plots.rate_distributions(data, dataset, plot_dir / f"{dataset}_token_rate.png"),
-                 plots.span_histograms(data, dataset, plot_dir / f"{dataset}_spans.png")):
+    rate_png = safe_join(plot_dir, f"{dataset}_token_rate.png")
+    spans_png = safe_join(plot_dir, f"{dataset}_spans.png")
+    for path in (plots.rate_distributions(data, dataset, rate_png),
+                 plots.span_histograms(data, dataset, spans_png)):
         if path:
             figures.append(path)
     return figures

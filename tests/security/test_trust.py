@@ -10,8 +10,14 @@ import pytest
 import torch
 
 from bench.metrics.utmos import UtmosWeightsError, read_state_dict
-from bench.trust import (TRUST_FLAG, CheckpointReadError, UntrustedFileError, is_trusted,
-                         safe_torch_load, trusted)
+from bench.trust import (
+    TRUST_FLAG,
+    CheckpointReadError,
+    UntrustedFileError,
+    is_trusted,
+    safe_torch_load,
+    trusted,
+)
 
 
 class _Touch:
@@ -56,7 +62,7 @@ def test_tensor_files_load_and_garbage_is_not_blamed_on_trust(tmp_path: Path) ->
     assert torch.equal(safe_torch_load(good)["w"], torch.arange(3))
     bad = tmp_path / "bad.pt"
     bad.write_bytes(b"not a checkpoint")
-    with pytest.raises(CheckpointReadError, match="bad.pt"):
+    with pytest.raises(CheckpointReadError, match=r"bad\.pt"):
         safe_torch_load(bad)
 
 
