@@ -69,4 +69,4 @@ def run_demo(cache_dir: Path = Path(".tokbench_cache"), store_path: Path | None 
             print(f"  {name}: " + reason.replace("\n", "\n      "))
     print(f"{summary.utterances_done} utterance results, {summary.utterances_failed} failures")
     print(f"report: {files.index_html.resolve()}")
-    return 0
+    return 0 if summary.utterances_done else 1  # exit 1: nothing was evaluated
