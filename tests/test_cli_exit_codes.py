@@ -4,6 +4,7 @@ with one line saying what to do (and a "did you mean" suggestion); every option 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -138,7 +139,6 @@ def test_dnsmos_is_the_group_of_its_four_outputs(tmp_path: Path) -> None:
     ref, hyp = _score_dirs(tmp_path)
     out = tmp_path / "r.json"
     main(["score", str(ref), str(hyp), "--metrics", "dnsmos", "--json", str(out)])
-    import json
 
     assert sorted(json.loads(out.read_text())["metrics"]) == sorted(METRIC_GROUPS["dnsmos"])
 
@@ -160,3 +160,43 @@ def test_every_option_has_help_and_exit_codes_are_documented(capsys) -> None:
         main(["--help"])
     text = capsys.readouterr().out
     assert "exit codes:" in text and "2  usage or configuration error" in text
+
+
+def test_trust_comes_from_the_command_line_and_is_recorded(tmp_path: Path, capsys,
+                                                           monkeypatch) -> None:
+    """A hostile VARSTok checkpoint in a suite: refused in one line naming the file and the
+    flag (marker absent); with --trust-remote-checkpoints it is unpickled and the run's
+    provenance says so."""
+    import os
+    import sqlite3
+
+    import torch
+
+    from bench.trust import TRUST_ENV
+
+    class Touch:
+        def __reduce__(self):
+            return (os.system, (f"touch {tmp_path / 'PWNED'}",))
+
+    ckpt = tmp_path / "model.ckpt"
+    torch.save({"state_dict": {}, "payload": Touch()}, ckpt)
+    config = Path(__file__).resolve().parents[1] / "tokenizers_impl/varstok/pretrained/" \
+        "varstok_tiny/config.yaml"
+    body = (f"variants: [{{name: v, family: varstok, settings: {{config: {config}, "
+            f"checkpoint: {ckpt}}}}}]\nmetrics: [toy_snr]\n")
+    path = _suite(tmp_path, body)
+    monkeypatch.delenv(TRUST_ENV, raising=False)
+    assert _run(path, tmp_path, "--no-report") == 1
+    out = capsys.readouterr().out
+    reason = next(line for line in out.splitlines() if "skipped variant v" in line)
+    assert str(ckpt) in reason and "--trust-remote-checkpoints" in reason
+    assert not (tmp_path / "PWNED").exists()
+
+    assert _run(path, tmp_path, "--no-report", "--trust-remote-checkpoints") == 1
+    monkeypatch.delenv(TRUST_ENV, raising=False)  # the flag lasts for one command
+    assert (tmp_path / "PWNED").exists()
+    con = sqlite3.connect(tmp_path / "s.sqlite")
+    flags = [json.loads(row[0])["tokbench --trust-remote-checkpoints"]
+             for row in con.execute("SELECT packages_json FROM runs ORDER BY id")]
+    con.close()
+    assert flags == ["off", "on"]
