@@ -281,7 +281,25 @@ def _cmd_data(args: argparse.Namespace, _rest: list[str]) -> int:
             path = build(Path(args.root), args.subset, Path(args.out_manifest))
         path = path or args.out_manifest
     print(f"manifest: {path}")
+    _note_outside_paths(Path(path))
     return 0
+
+
+def _note_outside_paths(manifest: Path) -> None:
+    """Say when rows point outside the manifest's folder: `run` refuses those by default."""
+    from bench.data.manifest import read_manifest
+    from bench.paths import ALLOW_ABSOLUTE_FLAG, UnsafePathError, audio_path
+
+    outside = 0
+    for utt in read_manifest(manifest):
+        try:
+            audio_path(utt.path, manifest.parent)
+        except UnsafePathError:
+            outside += 1
+    if outside:
+        print(f"note: {outside} audio path(s) are outside {manifest.parent}; `tokbench run` "
+              f"reads them only with {ALLOW_ABSOLUTE_FLAG} (or write the manifest inside the "
+              "audio folder)")
 
 
 def _cmd_train(args: argparse.Namespace, rest: list[str]) -> int:

@@ -168,3 +168,16 @@ def test_run_records_unsafe_rows_as_failures(tmp_path: Path, no_absolute_paths) 
     con.close()
     assert "FIFO" in errors["fifo"]
     assert "outside the dataset folder" in errors["escape"]
+
+
+def test_data_folder_says_when_run_will_need_the_flag(tmp_path: Path, capsys,
+                                                      no_absolute_paths) -> None:
+    from bench.cli import main
+
+    audio = tmp_path / "wavs"
+    audio.mkdir()
+    sf.write(audio / "a.wav", np.full(8000, 0.1, np.float32), 8000)
+    assert main(["data", "folder", str(audio), str(tmp_path / "elsewhere" / "m.jsonl")]) == 0
+    assert "1 audio path(s) are outside" in capsys.readouterr().out
+    assert main(["data", "folder", str(audio), str(audio / "m.jsonl")]) == 0
+    assert "outside" not in capsys.readouterr().out
