@@ -181,3 +181,20 @@ def test_data_folder_says_when_run_will_need_the_flag(tmp_path: Path, capsys,
     assert "1 audio path(s) are outside" in capsys.readouterr().out
     assert main(["data", "folder", str(audio), str(audio / "m.jsonl")]) == 0
     assert "outside" not in capsys.readouterr().out
+
+
+def test_folder_builder_dataset_reads_its_own_folder(tmp_path: Path, no_absolute_paths) -> None:
+    """A suite's folder builder writes its manifest into the cache, away from the audio: the
+    audio folder it listed is part of the dataset, so nothing is refused."""
+    write_tone_set(tmp_path / "wavs", n=2)
+    suite = parse_suite({
+        "name": "built",
+        "datasets": [{"name": "tones", "builder": {"kind": "folder", "audio_dir": "wavs"}}],
+        "variants": [{"name": "mulaw8k", "family": "mulaw"}],
+        "metrics": ["toy_snr"],
+        "batch": {"workers": 0},
+        "store": str(tmp_path / "store.sqlite"),
+        "cache_dir": str(tmp_path / "cache"),
+    }, base_dir=tmp_path)
+    summary = run_suite(suite, progress=False, log=lambda _: None)
+    assert summary.utterances_failed == 0 and summary.utterances_done >= 2
