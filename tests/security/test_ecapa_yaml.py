@@ -101,3 +101,58 @@ def test_value_that_is_not_plain_is_refused(tmp_path: Path) -> None:
     folder = _folder(tmp_path, text)
     with pytest.raises(UntrustedFileError, match="attention_channels"):
         read_config(folder / "hyperparams.yaml")
+
+
+PUBLISHED_LAYOUT = """\
+# Layout of speechbrain/spkrec-ecapa-voxceleb's hyperparams.yaml
+n_mels: 80
+pretrained_path: speechbrain/spkrec-ecapa-voxceleb
+out_n_neurons: 7205
+compute_features: !new:speechbrain.lobes.features.Fbank
+    n_mels: !ref <n_mels>
+mean_var_norm: !new:speechbrain.processing.features.InputNormalization
+    norm_type: sentence
+    std_norm: False
+embedding_model: !new:speechbrain.lobes.models.ECAPA_TDNN.ECAPA_TDNN
+    input_size: !ref <n_mels>
+    channels: [1024, 1024, 1024, 1024, 3072]
+    kernel_sizes: [5, 3, 3, 3, 1]
+    dilations: [1, 2, 3, 4, 1]
+    attention_channels: 128
+    lin_neurons: 192
+classifier: !new:speechbrain.lobes.models.ECAPA_TDNN.Classifier
+    input_size: 192
+    out_neurons: !ref <out_n_neurons>
+mean_var_norm_emb: !new:speechbrain.processing.features.InputNormalization
+    norm_type: global
+    std_norm: False
+modules:
+    compute_features: !ref <compute_features>
+    mean_var_norm: !ref <mean_var_norm>
+    embedding_model: !ref <embedding_model>
+    mean_var_norm_emb: !ref <mean_var_norm_emb>
+    classifier: !ref <classifier>
+label_encoder: !new:speechbrain.dataio.encoder.CategoricalEncoder
+pretrainer: !new:speechbrain.utils.parameter_transfer.Pretrainer
+    loadables:
+        embedding_model: !ref <embedding_model>
+        mean_var_norm_emb: !ref <mean_var_norm_emb>
+        classifier: !ref <classifier>
+        label_encoder: !ref <label_encoder>
+    paths:
+        embedding_model: !ref <pretrained_path>/embedding_model.ckpt
+        mean_var_norm_emb: !ref <pretrained_path>/mean_var_norm_emb.ckpt
+        classifier: !ref <pretrained_path>/classifier.ckpt
+        label_encoder: !ref <pretrained_path>/label_encoder.txt
+"""
+
+
+def test_the_published_layout_is_read_without_running_it(tmp_path: Path) -> None:
+    from bench.metrics.models.ecapa_safe import DEFAULTS
+
+    path = tmp_path / "hyperparams.yaml"
+    path.write_text(PUBLISHED_LAYOUT)
+    config = read_config(path)
+    assert config.features == DEFAULTS["compute_features"]
+    assert config.normalization == DEFAULTS["mean_var_norm"]
+    assert config.embedding == DEFAULTS["embedding_model"]
