@@ -43,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return EXIT_USAGE
-    apply_safety_flags(args)
+    restore = apply_safety_flags(args)
     try:
         return int(args.func(args, rest) or 0)
     except KeyboardInterrupt:
@@ -55,6 +55,8 @@ def main(argv: list[str] | None = None) -> int:
         text = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"tokbench {args.command}: error: {text}", file=sys.stderr)
         return EXIT_USAGE
+    finally:
+        restore()  # the switches last for one command (matters when main() is called in-process)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -62,11 +62,22 @@ def add_safety_flags(parser: argparse.ArgumentParser) -> None:
                         help="allow manifest audio paths outside the dataset folder")
 
 
-def apply_safety_flags(args: argparse.Namespace) -> None:
+def apply_safety_flags(args: argparse.Namespace) -> Callable[[], None]:
     """Turn the flags on for this process and its workers (never off: the variables set by the
-    user stay in force)."""
-    from bench.paths import set_absolute_paths_allowed
-    from bench.trust import TRUST_FLAG, is_trusted, set_trusted
+    user stay in force); returns the function that puts the environment back."""
+    import os
+
+    from bench.paths import ALLOW_ABSOLUTE_ENV, set_absolute_paths_allowed
+    from bench.trust import TRUST_ENV, TRUST_FLAG, is_trusted, set_trusted
+
+    before = {name: os.environ.get(name) for name in (TRUST_ENV, ALLOW_ABSOLUTE_ENV)}
+
+    def restore() -> None:
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
     if getattr(args, "trust_remote_checkpoints", False):
         set_trusted(True)
@@ -77,6 +88,7 @@ def apply_safety_flags(args: argparse.Namespace) -> None:
 
         print(f"tokbench: {TRUST_FLAG} is on: pickled checkpoints and model YAML code may run",
               file=sys.stderr)
+    return restore
 
 
 # -- names --------------------------------------------------------------------------------------
