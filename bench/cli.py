@@ -120,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
                        help="comma-separated espeak-ng language codes")
     synth.add_argument("--per-language", type=int, default=4, help="utterances per language")
     synth.add_argument("--sample-rate", type=int, default=24000, help="output rate in Hz")
-    synth.add_argument("--seed", type=int, default=0, help="seed of the sentence choice")
+    synth.add_argument("--seed", type=int, default=0, help="seed of the sentence and voice choice")
     for kind in ("libritts", "librispeech"):
         b = dsub.add_parser(kind, help=f"manifest of a local {kind} subset")
         b.add_argument("root", help=f"the {kind} folder (holding the subset folders)")
