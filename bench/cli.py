@@ -46,6 +46,11 @@ def main(argv: list[str] | None = None) -> int:
     restore = apply_safety_flags(args)
     try:
         return int(args.func(args, rest) or 0)
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted; `tokbench run SUITE --resume` continues where it stopped",
               file=sys.stderr)
