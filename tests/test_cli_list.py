@@ -36,3 +36,13 @@ def test_quick_check_agrees_with_loading_the_metric(name: str) -> None:
 
     metric = load_metric(name)
     assert (quick_metric_reason(name) is None) == (metric.unavailable_reason() is None)
+
+
+@pytest.mark.slow
+def test_check_loads_every_model(capsys: pytest.CaptureFixture[str]) -> None:
+    from bench.cli import main
+
+    assert main(["list", "--check"]) == 0
+    out = capsys.readouterr().out
+    assert "Hz frames" in out  # a tokenizer was built and described
+    assert "--check" not in out.splitlines()[-1]  # not the quick listing's footer
