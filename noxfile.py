@@ -1,5 +1,6 @@
 """Sessions: `tests` (fast default suite), `slow`, `lint`, `demo` (the main job), `benchmarks`,
-`gpu` (end-to-end throughput on a test-clean-sized workload).
+`gpu` (end-to-end throughput on a test-clean-sized workload),
+`dev` (a `.venv` with tokbench installed editable, so `tokbench` is on your PATH once activated).
 
 Every session installs the project with the pinned versions in constraints.txt, so a fresh
 machine reproduces the tested environment (torch 2.11.0 + torchaudio 2.11.0 from PyPI).
@@ -8,6 +9,7 @@ machine reproduces the tested environment (torch 2.11.0 + torchaudio 2.11.0 from
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import nox
 
@@ -81,3 +83,15 @@ def gpu(session: nox.Session) -> None:
     install_project(session)
     args = session.posargs or ["--device", "cuda"]
     session.run("python", "tests/benchmarks/bench_throughput.py", *args)
+def dev(session: nox.Session) -> None:
+    """Create ./.venv with tokbench editable and the pinned dependencies (same as
+    `python -m venv .venv && .venv/bin/pip install -c constraints.txt -e '.[all,dev]'`)."""
+    venv = Path(".venv")
+    session.run("python", "-m", "venv", str(venv))
+    python = str(venv / "bin" / "python")
+    session.run(python, "-m", "pip", "install", "--upgrade", "pip", external=True)
+    session.run(python, "-m", "pip", "install", "-c", "constraints.txt", "-e", ".[all,dev]",
+                external=True)
+    session.run(str(venv / "bin" / "tokbench"), "--help", external=True, silent=True)
+    session.log("ready: `source .venv/bin/activate` puts `tokbench` on your PATH "
+                "(or call .venv/bin/tokbench)")

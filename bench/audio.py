@@ -41,6 +41,12 @@ def resample(audio: np.ndarray, source_sr: int, target_sr: int) -> np.ndarray:
 
 def load_audio(path: Path | str, target_sr: int | None = None) -> tuple[np.ndarray, AudioDecisions]:
     """Read ``path`` as mono float32 at ``target_sr`` (native rate when None)."""
+    from bench.paths import UnsafePathError, check_regular_file
+
+    try:
+        check_regular_file(path)  # a FIFO or device would block or never end
+    except UnsafePathError as err:
+        raise AudioError(str(err)) from err
     try:
         data, sr = sf.read(str(path), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as err:

@@ -6,7 +6,7 @@
     tokbench demo
     tokbench data synth OUT_DIR | libritts ROOT SUBSET OUT | librispeech ... | folder DIR OUT
     tokbench train varstok CONFIG.yaml --out runs/x
-    tokbench list
+    tokbench list [--check]
     tokbench merge runs/tokbench.shard-*.sqlite --out runs/merged.sqlite
 """
 
@@ -21,6 +21,14 @@ from pathlib import Path
 from typing import Any
 
 from bench import cli_scale
+from bench.cli_checks import (
+    EXIT_CODES_HELP,
+    EXIT_USAGE,
+    UsageError,
+    add_safety_flags,
+    apply_safety_flags,
+    non_negative_int,
+)
 
 DEFAULT_STORES = ("runs/tokbench.sqlite", ".tokbench_cache/demo.sqlite")
 
@@ -36,21 +44,32 @@ def main(argv: list[str] | None = None) -> int:
         args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 2
+        return EXIT_USAGE
+    restore = apply_safety_flags(args)
     try:
         return int(args.func(args, rest) or 0)
+    except BrokenPipeError:  # output piped into `head` and closed early: not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print("interrupted; `tokbench run SUITE --resume` continues where it stopped",
               file=sys.stderr)
         return 130
-    except (FileNotFoundError, KeyError, ValueError) as err:
-        print(f"tokbench {args.command}: error: {err}", file=sys.stderr)
-        return 1
+    except (UsageError, FileNotFoundError, KeyError, ValueError) as err:
+        # Configuration mistakes (unknown names, missing paths, bad values): exit 2, no traceback.
+        text = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"tokbench {args.command}: error: {text}", file=sys.stderr)
+        return EXIT_USAGE
+    finally:
+        restore()  # the switches last for one command (matters when main() is called in-process)
 
 
 def _parser() -> argparse.ArgumentParser:
     examples = "examples:\n" + "\n".join(line for line in __doc__.splitlines()
                                           if line.startswith("    tokbench"))
+    examples += "\n\n" + EXIT_CODES_HELP
     p = argparse.ArgumentParser(
         prog="tokbench", epilog=examples, formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Evaluate speech tokenizers: run suites, rebuild reports, score folders, "
@@ -63,12 +82,13 @@ def _parser() -> argparse.ArgumentParser:
                      help="continue the newest unfinished run of this suite (same config hash)")
     run.add_argument("--store", help="SQLite store path (overrides the suite's)")
     run.add_argument("--out", help="report folder (default <report_dir>/<suite name>)")
-    run.add_argument("--workers", type=int, help="CPU metric processes (0 = inline)")
+    run.add_argument("--workers", type=non_negative_int, help="CPU metric processes (0 = inline)")
     run.add_argument("--no-report", action="store_true", help="only fill the store")
     run.add_argument("--audio-budget-mb", type=float, help="MB of FLAC reconstructions to keep "
                      "for the report's players (default: the suite's batch.save_audio_mb, 500)")
     run.add_argument("--no-audio", action="store_true", help="keep no reconstructions")
-    run.add_argument("--no-progress", action="store_true")
+    run.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_safety_flags(run)
     cli_scale.add_run_arguments(run)
     run.set_defaults(func=_cmd_run)
 
@@ -80,50 +100,62 @@ def _parser() -> argparse.ArgumentParser:
     rep.set_defaults(func=_cmd_report)
 
     score = sub.add_parser("score", help="score reconstructions in HYP_DIR against REF_DIR")
-    score.add_argument("ref_dir")
-    score.add_argument("hyp_dir")
-    score.add_argument("--metrics", required=True, help="comma-separated metric ids")
+    score.add_argument("ref_dir", help="folder of reference audio files")
+    score.add_argument("hyp_dir", help="folder of reconstructions, matched to references by "
+                                       "relative path without extension")
+    score.add_argument("--metrics", required=True,
+                       help="comma-separated metric ids or groups (e.g. pesq_wb,stoi,dnsmos)")
     score.add_argument("--json", help="write the full result here")
-    score.add_argument("--length-policy", default="truncate")
+    score.add_argument("--length-policy", default="truncate",
+                       help="how reference-based metrics treat unequal lengths (default "
+                            "truncate)")
+    add_safety_flags(score)
     score.set_defaults(func=_cmd_score)
 
     demo = sub.add_parser("demo", help="synthetic set × every tokenizer with weights × metrics")
-    demo.add_argument("--cache-dir", default=".tokbench_cache")
-    demo.add_argument("--store", help="default <cache-dir>/demo.sqlite")
-    demo.add_argument("--out", default="reports/demo")
-    demo.add_argument("--workers", type=int)
-    demo.add_argument("--resume", action="store_true")
-    demo.add_argument("--no-progress", action="store_true")
+    demo.add_argument("--cache-dir", default=".tokbench_cache",
+                      help="where the synthetic set is built (default .tokbench_cache)")
+    demo.add_argument("--store", help="SQLite store (default <cache-dir>/demo.sqlite)")
+    demo.add_argument("--out", default="reports/demo", help="report folder (default reports/demo)")
+    demo.add_argument("--workers", type=non_negative_int, help="CPU metric processes (0 = inline)")
+    demo.add_argument("--resume", action="store_true", help="continue an unfinished demo run")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bars")
+    add_safety_flags(demo)
     demo.set_defaults(func=_cmd_demo)
 
     data = sub.add_parser("data", help="build dataset manifests")
     dsub = data.add_subparsers(dest="data_command", required=True)
     synth = dsub.add_parser("synth", help="multilingual espeak set with transcripts")
-    synth.add_argument("out_dir")
-    synth.add_argument("--languages", default="en,fr,de,es,zh,ja")
-    synth.add_argument("--per-language", type=int, default=4)
-    synth.add_argument("--sample-rate", type=int, default=24000)
-    synth.add_argument("--seed", type=int, default=0)
+    synth.add_argument("out_dir", help="folder for the audio files and manifest.jsonl")
+    synth.add_argument("--languages", default="en,fr,de,es,zh,ja",
+                       help="comma-separated espeak-ng language codes")
+    synth.add_argument("--per-language", type=int, default=4, help="utterances per language")
+    synth.add_argument("--sample-rate", type=int, default=24000, help="output rate in Hz")
+    synth.add_argument("--seed", type=int, default=0, help="seed of the sentence and voice choice")
     for kind in ("libritts", "librispeech"):
         b = dsub.add_parser(kind, help=f"manifest of a local {kind} subset")
-        b.add_argument("root")
-        b.add_argument("subset")
-        b.add_argument("out_manifest")
+        b.add_argument("root", help=f"the {kind} folder (holding the subset folders)")
+        b.add_argument("subset", help="subset name, e.g. test-clean")
+        b.add_argument("out_manifest", help="manifest file to write (.jsonl)")
     folder = dsub.add_parser("folder", help="manifest of a folder of audio files")
-    folder.add_argument("audio_dir")
-    folder.add_argument("out_manifest")
+    folder.add_argument("audio_dir", help="folder searched recursively for audio files")
+    folder.add_argument("out_manifest", help="manifest file to write (.jsonl)")
     folder.add_argument("--transcripts", help="file of '<id> <text>' lines (or JSON mapping)")
-    folder.add_argument("--language")
+    folder.add_argument("--language", help="language code given to every file")
     data.set_defaults(func=_cmd_data)
 
     train = sub.add_parser("train", help="train a tokenizer family: tokbench train FAMILY ARGS")
-    train.add_argument("family")
+    train.add_argument("family", help="tokenizer family with a training entry (varstok, "
+                                      "plutok); its own options follow")
     train.set_defaults(func=_cmd_train)
 
     importlib.import_module("bench.cli_reproduce").add_parser(sub)
     lst = sub.add_parser("list", help="registered tokenizers and metrics, with availability")
+    lst.add_argument("--check", action="store_true",
+                     help="load every tokenizer and metric for real (slow); default: decide "
+                          "from files and installed packages only")
     lst.add_argument("--no-build", action="store_true",
-                     help="do not try to build tokenizers (faster; availability unknown)")
+                     help="(default now) do not build tokenizers; kept for old scripts")
     lst.set_defaults(func=_cmd_list)
     __import__("bench.cli_compare").cli_compare.add_parser(sub)  # compare, baseline, gate
     cli_scale.add_parser(sub)
@@ -132,9 +164,10 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- commands -----------------------------------------------------------------------------------
 def _cmd_run(args: argparse.Namespace, _rest: list[str]) -> int:
+    from bench.cli_checks import check_suite
     from bench.suite import load_suite
 
-    suite = load_suite(args.suite)
+    suite = check_suite(load_suite(args.suite))
     if args.workers is not None:
         from dataclasses import replace
 
@@ -157,27 +190,28 @@ def _cmd_run(args: argparse.Namespace, _rest: list[str]) -> int:
 
 def _run_and_report(suite: Any, store_path: Path, resume: bool, no_progress: bool,
                     no_report: bool, out: Path | None, **scale: Any) -> int:
+    from bench.cli_checks import run_exit_code
     from bench.report.build import write_report
+    from bench.report.terminal import headline_text, skipped_names
     from bench.runner import run_suite
     from bench.store import Store
 
     summary = run_suite(suite, store_path=store_path, resume=resume, progress=not no_progress,
                         **scale)
+    code, verdict = run_exit_code(summary, store_path)
     print(f"run {summary.run_id} ({summary.name}) complete: {summary.utterances_done} utterance "
           f"results, {summary.utterances_failed} failures; store {store_path}")
-    from bench.report.terminal import headline_text, skipped_names
-
     skipped = skipped_names(summary.skipped_variants, summary.skipped_metrics)
     if skipped:
         print(skipped)
     with Store(store_path) as store:
         print("\n" + headline_text(store, summary.run_id))
-        if no_report:
-            return 0
-        files = write_report(store, summary.run_id, out_dir=out,
-                             report_root=suite.output_path(suite.report_dir))
-    print(f"\nreport: {files.index_html.resolve()}")
-    return 0
+        if not no_report:
+            files = write_report(store, summary.run_id, out_dir=out,
+                                 report_root=suite.output_path(suite.report_dir))
+            print(f"\nreport: {files.index_html.resolve()}")
+    print(f"exit {code}: {verdict}", file=sys.stderr if code else sys.stdout)
+    return code
 
 
 def _cmd_report(args: argparse.Namespace, _rest: list[str]) -> int:
@@ -210,16 +244,26 @@ def _store_holding(run: str) -> Path:
 
 
 def _cmd_score(args: argparse.Namespace, _rest: list[str]) -> int:
+    from bench.cli_checks import expand_metric_ids, score_exit_code
     from bench.score import score_directories
 
-    metric_ids = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    for role, folder in (("reference", args.ref_dir), ("hypothesis", args.hyp_dir)):
+        if not Path(folder).is_dir():
+            raise UsageError(f"{role} folder {folder} not found; give an existing folder of "
+                             "audio files")
+    requested = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if not requested:
+        raise UsageError("--metrics is empty; give metric ids, e.g. --metrics pesq_wb,stoi")
+    metric_ids = expand_metric_ids(requested)
     result = score_directories(Path(args.ref_dir), Path(args.hyp_dir), metric_ids,
                                length_policy=args.length_policy)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2, default=str), "utf-8")
     _print_score_table(result)
-    return 0
+    code, verdict = score_exit_code(result)
+    print(f"exit {code}: {verdict}", file=sys.stderr if code else sys.stdout)
+    return code
 
 
 def _print_score_table(result: dict[str, Any]) -> None:
@@ -266,7 +310,25 @@ def _cmd_data(args: argparse.Namespace, _rest: list[str]) -> int:
             path = build(Path(args.root), args.subset, Path(args.out_manifest))
         path = path or args.out_manifest
     print(f"manifest: {path}")
+    _note_outside_paths(Path(path))
     return 0
+
+
+def _note_outside_paths(manifest: Path) -> None:
+    """Say when rows point outside the manifest's folder: `run` refuses those by default."""
+    from bench.data.manifest import read_manifest
+    from bench.paths import ALLOW_ABSOLUTE_FLAG, UnsafePathError, audio_path
+
+    outside = 0
+    for utt in read_manifest(manifest):
+        try:
+            audio_path(utt.path, manifest.parent)
+        except UnsafePathError:
+            outside += 1
+    if outside:
+        print(f"note: {outside} audio path(s) are outside {manifest.parent}; `tokbench run` "
+              f"reads them only with {ALLOW_ABSOLUTE_FLAG} (or write the manifest inside the "
+              "audio folder)")
 
 
 def _cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
@@ -282,11 +344,15 @@ def _cmd_train(args: argparse.Namespace, rest: list[str]) -> int:
 
 
 def _cmd_list(args: argparse.Namespace, _rest: list[str]) -> int:
+    if not args.check:
+        from bench.cli_list import list_quick
+
+        return list_quick()
     from bench.registry import load_metric, metric_names, tokenizer_names
 
     print("tokenizers:")
     for name in tokenizer_names():
-        status = _tokenizer_status(name, build=not args.no_build)
+        status = _tokenizer_status(name, build=True)
         print(f"  {name:<24} " + status.replace("\n", "\n" + " " * 27))
     print("metrics:")
     for name in metric_names():

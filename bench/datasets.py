@@ -9,6 +9,7 @@ from pathlib import Path
 import soundfile as sf
 
 from bench.data.manifest import Utterance, read_manifest
+from bench.paths import register_dataset_root
 from bench.suite import DatasetSpec, Suite
 
 
@@ -34,6 +35,8 @@ def manifest_for(spec: DatasetSpec, suite: Suite) -> Path:
     kind = args.pop("kind")
     key = hashlib.sha256(json.dumps(spec.builder, sort_keys=True).encode()).hexdigest()[:10]
     out = cache / f"{kind}-{key}.jsonl"
+    # The builder lists this folder itself, so its (absolute) audio paths are in the dataset.
+    register_dataset_root(suite.resolve(args["audio_dir"] if kind == "folder" else args["root"]))
     if out.exists():
         return out
     if kind == "folder":
@@ -61,6 +64,6 @@ def utterance_seconds(utt: Utterance, root: Path) -> float:
         return float(utt.duration)
     try:
         info = sf.info(str(utt.resolved_path(root)))
-    except (sf.LibsndfileError, RuntimeError, OSError):
+    except (sf.LibsndfileError, RuntimeError, OSError, ValueError):  # ValueError: unsafe path
         return 0.0
     return info.frames / info.samplerate if info.samplerate else 0.0

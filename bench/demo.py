@@ -68,4 +68,4 @@ def run_demo(cache_dir: Path = Path(".tokbench_cache"), store_path: Path | None 
     print(f"{summary.utterances_done} utterance results, {summary.utterances_failed} failures")
     print("\n" + headline)
     print(f"\nreport: {files.index_html.resolve()}")
-    return 0
+    return 0 if summary.utterances_done else 1  # exit 1: nothing was evaluated

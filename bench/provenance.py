@@ -30,14 +30,25 @@ def git_commit(root: Path = PROJECT_ROOT) -> str:
 
 
 def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
-    """Installed versions of the packages that can change results (absent ones are omitted)."""
-    found: dict[str, str] = {}
+    """Installed versions of the packages that can change results (absent ones are omitted),
+    plus this command line's trust switches (they decide which files may be loaded at all)."""
+    found: dict[str, str] = user_trust()
     for name in names:
         try:
             found[name] = version(name)
         except PackageNotFoundError:
             continue
     return found
+
+
+def user_trust() -> dict[str, str]:
+    """The trust switches of this command line (``--trust-remote-checkpoints``,
+    ``--allow-absolute-paths``), stored with the package versions so reports show them."""
+    from bench.paths import absolute_paths_allowed
+    from bench.trust import is_trusted
+
+    return {"tokbench --trust-remote-checkpoints": "on" if is_trusted() else "off",
+            "tokbench --allow-absolute-paths": "on" if absolute_paths_allowed() else "off"}
 
 
 def resolve_device(requested: str = "auto") -> torch.device:

@@ -33,6 +33,9 @@ from typing import Any
 
 import yaml
 
+from bench.paths import check_slug
+from bench.trust import TRUST_FLAG, TRUST_SETTING_KEYS
+
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 GROUND_TRUTH = "ground truth"
 """Reserved variant name under which reference-side values (metrics of the original) are stored."""
@@ -177,8 +180,9 @@ def parse_suite(raw: dict[str, Any], base_dir: Path | str = ".", source: str = "
     for key in sorted(set(raw) - known):
         problems.append(f"unknown top-level key {key!r} (known: {sorted(known)})")
     name = raw.get("name") or Path(source).stem
-    if not isinstance(name, str) or not name.strip() or "/" in name:
-        problems.append(f"name must be a non-empty string without '/', got {name!r}")
+    problem = check_slug(name, "suite name")
+    if problem:
+        problems.append(problem)
     datasets = _parse_datasets(raw.get("datasets"), problems)
     variants = _parse_variants(raw.get("variants"), problems)
     metrics = _parse_metrics(raw.get("metrics"), problems)
@@ -244,6 +248,9 @@ def _parse_datasets(value: Any, problems: list[str]) -> list[DatasetSpec]:
         if not isinstance(name, str) or not name:
             problems.append(f"{where}: needs a 'name'")
             continue
+        if check_slug(name, "dataset name"):
+            problems.append(f"{where}: {check_slug(name, 'dataset name')}")
+            continue
         if entry.get("synth") is not None and not isinstance(entry["synth"], dict):
             if entry["synth"] is True:
                 entry = {**entry, "synth": {}}
@@ -289,8 +296,13 @@ def _parse_variants(value: Any, problems: list[str]) -> list[VariantSpec]:
         if not isinstance(name, str) or name == GROUND_TRUTH:
             problems.append(f"{where}: invalid variant name {name!r}")
             continue
+        if check_slug(name, "variant name"):
+            problems.append(f"{where}: {check_slug(name, 'variant name')}")
+            continue
         if not isinstance(settings, dict):
             problems.append(f"{where}: settings must be a mapping, got {settings!r}")
+            continue
+        if _trust_problem(where, settings, problems):
             continue
         out.append(VariantSpec(name=name, family=family, settings=dict(settings)))
     _check_unique([v.name for v in out], "variants", problems)
@@ -311,12 +323,23 @@ def _parse_metrics(value: Any, problems: list[str]) -> list[MetricSpec]:
             if not isinstance(settings, dict):
                 problems.append(f"{where}: settings must be a mapping")
                 continue
+            if _trust_problem(where, settings, problems):
+                continue
             out.append(MetricSpec(id=entry["id"], settings=dict(settings)))
         else:
             problems.append(f"{where}: a metric id or {{id: ..., settings: {{...}}}}, "
                             f"got {entry!r}")
     _check_unique([m.id for m in out], "metrics", problems)
     return out
+
+
+def _trust_problem(where: str, settings: dict[str, Any], problems: list[str]) -> bool:
+    """Trust comes from the person running the command, never from a (shared) suite file."""
+    keys = sorted(set(settings) & TRUST_SETTING_KEYS)
+    if keys:
+        problems.append(f"{where}: setting {keys[0]!r} is not allowed in a suite file; trust "
+                        f"comes only from the command line: pass {TRUST_FLAG}")
+    return bool(keys)
 
 
 def _parse_batch(value: Any, problems: list[str]) -> BatchSettings:

@@ -38,7 +38,7 @@ batch: {{workers: 0}}
     rc = main(["run", str(suite), "--store", str(store), "--out", str(tmp_path / "rep"),
                "--no-progress"])
     out = capsys.readouterr().out
-    assert rc == 0
+    assert rc == 1  # the variant "gone" was skipped: some requested work was not done
     assert "variant gone skipped: FileNotFoundError" in out
     assert out.count("weights not found at /nowhere/model.ckpt") == 1  # the reason once
     assert "skipped (reasons printed above and listed in the report): variant gone" in out
@@ -54,7 +54,7 @@ batch: {{workers: 0}}
 
     # --resume of a complete run starts a new run (nothing to continue) and reports it.
     assert main(["run", str(suite), "--store", str(store), "--resume", "--no-report",
-                 "--no-progress"]) == 0
+                 "--no-progress"]) == 1
     assert "starting a new run" in capsys.readouterr().out
 
 
@@ -62,12 +62,12 @@ def test_errors_are_messages_not_tracebacks(tmp_path: Path,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: x\ndatasets: []\n")
-    assert main(["run", str(bad)]) == 1
+    assert main(["run", str(bad)]) == 2
     err = capsys.readouterr().err
     assert "datasets: must be a non-empty list" in err and "variants: required" in err
-    assert main(["report", "nope", "--store", str(tmp_path / "none.sqlite")]) == 1
+    assert main(["report", "nope", "--store", str(tmp_path / "none.sqlite")]) == 2
     assert "not found" in capsys.readouterr().err
-    assert main(["train", "no_such_family"]) == 1
+    assert main(["train", "no_such_family"]) == 2
     assert "no training entry" in capsys.readouterr().err
 
 

@@ -1,7 +1,8 @@
 """Dataset manifests: one JSON object per line with ``id, path, text, language, speaker, duration``.
 
 Relative ``path`` values are resolved against the manifest's own folder, so a dataset folder can
-be moved or shared as a whole.
+be moved or shared as a whole. Paths that leave that folder, devices and FIFOs are refused
+(``bench.paths.audio_path``) unless the user passed ``--allow-absolute-paths``.
 """
 
 from __future__ import annotations
@@ -23,8 +24,11 @@ class Utterance:
     duration: float | None = None
 
     def resolved_path(self, root: Path) -> Path:
-        p = Path(self.path)
-        return p if p.is_absolute() else root / p
+        """The audio file, relative to ``root`` (the manifest folder); raises
+        ``UnsafePathError`` for paths outside the dataset, devices and FIFOs."""
+        from bench.paths import audio_path
+
+        return audio_path(self.path, root)
 
 
 def write_manifest(path: Path, utterances: list[Utterance]) -> None:

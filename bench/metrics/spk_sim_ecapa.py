@@ -1,5 +1,8 @@
 """Speaker similarity with SpeechBrain's ECAPA-TDNN (spkrec-ecapa-voxceleb) from a local folder.
 
+The folder's ``hyperparams.yaml`` is never executed by default: the encoder is built from known
+classes with values read by a safe loader (``ecapa_safe``); SpeechBrain's own HyperPyYAML loader
+runs only with ``--trust-remote-checkpoints``.
 Clips are zero-padded into one batch with relative lengths, so padding is ignored by the
 model's statistics pooling; embeddings are compared by cosine similarity.
 """
@@ -13,11 +16,16 @@ import torch
 
 from bench.metrics.base import MetricInfo
 from bench.metrics.models.common import cached_model, chunks, pad_batch, pick_device
+from bench.metrics.models.ecapa_safe import load_safe_encoder, read_config
 from bench.metrics.models.speaker import SpeakerSimilarity
+from bench.trust import UntrustedFileError, is_trusted
 from bench.weights import ECAPA
 
 
 def _load_classifier(folder: Path, device: torch.device) -> object:
+    """The encoder: built from known classes, or (user trust only) SpeechBrain's loader."""
+    if not is_trusted():
+        return load_safe_encoder(folder, device)
     from speechbrain.inference.speaker import EncoderClassifier
     from speechbrain.utils.fetching import LocalStrategy
 
@@ -44,10 +52,19 @@ class EcapaSimilarity(SpeakerSimilarity):
                  device: str | None = None, truncate: bool = True) -> None:
         super().__init__(model_dir, batch_size=batch_size, device=device, truncate=truncate)
 
+    def unavailable_reason(self) -> str | None:
+        reason = super().unavailable_reason()
+        if reason is None and not is_trusted():
+            try:
+                read_config(self.weights_path() / "hyperparams.yaml")
+            except UntrustedFileError as err:
+                return str(err)
+        return reason
+
     def embed(self, wavs: list[np.ndarray]) -> np.ndarray:
         folder = self.weights_path()
         device = pick_device(self.device)
-        classifier = cached_model(("ecapa", str(folder), str(device)),
+        classifier = cached_model(("ecapa", str(folder), str(device), is_trusted()),
                                   lambda: _load_classifier(folder, device))
         outputs: list[np.ndarray] = []
         for batch in chunks(wavs, self.batch_size):

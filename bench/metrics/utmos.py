@@ -4,9 +4,9 @@ Loads the official SaruLab UTMOS-demo checkpoint ``epoch=3-step=7459.ckpt`` or t
 converted ``utmos22_strong_step7459_v1.pt`` into ``Utmos22Strong``; scores 16 kHz audio with
 domain 0 and judge 288, score = mean frame output * 2 + 3. Clips are batched with lengths.
 
-The Lightning checkpoint pickles training hyper-parameters, so ``torch.load(weights_only=True)``
-may refuse it; convert it once with ``python -m bench.metrics.utmos convert CKPT OUT.pt`` (which
-needs ``--trust``), or pass ``trust_checkpoint=True``.
+The Lightning checkpoint pickles training hyper-parameters, so the tensors-only loader refuses
+it; convert it once with ``python -m bench.metrics.utmos convert --trust CKPT OUT.pt``, or run
+tokbench with ``--trust-remote-checkpoints`` (trust never comes from a suite file).
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bench.audio import resample
 from bench.metrics.base import Metric, MetricInfo, MetricInput, MetricValue, check_inputs
 from bench.metrics.models.common import cached_model, pad_batch, pick_device
 from bench.metrics.models.utmos_net import Utmos22Strong, from_speechmos
+from bench.trust import CheckpointReadError, UntrustedFileError, safe_torch_load, trusted
 from bench.weights import UTMOS, resolve, unavailable
 
 SAMPLE_RATE = 16000
@@ -31,16 +32,16 @@ class UtmosWeightsError(RuntimeError):
     """The checkpoint could not be read or does not fit the UTMOS22 strong learner."""
 
 
-def read_state_dict(path: Path, trust_checkpoint: bool = False) -> dict[str, torch.Tensor]:
+def read_state_dict(path: Path) -> dict[str, torch.Tensor]:
     """Official-layout weights from a Lightning checkpoint, a SpeechMOS file or a state dict."""
     try:
-        blob = torch.load(path, map_location="cpu", weights_only=not trust_checkpoint)
-    except Exception as err:  # pickle refusal or corrupt file: both need the user's action
+        blob = safe_torch_load(path)
+    except UntrustedFileError as err:  # one line: the file, the flag, the conversion
         raise UtmosWeightsError(
-            f"cannot load {path} with weights_only={not trust_checkpoint}: {err}. If this is "
-            "the official Lightning checkpoint, convert it once with `python -m "
-            "bench.metrics.utmos convert --trust CKPT OUT.pt` and point TOKBENCH_UTMOS_CKPT at "
-            "OUT.pt, or set trust_checkpoint: true for this metric") from err
+            f"{err} (or convert it once: python -m bench.metrics.utmos convert --trust "
+            f"{path} OUT.pt, then set TOKBENCH_UTMOS_CKPT=OUT.pt)") from err
+    except (CheckpointReadError, OSError, RuntimeError) as err:
+        raise UtmosWeightsError(str(err)) from err
     state = blob.get("state_dict", blob) if isinstance(blob, dict) else None
     if not isinstance(state, dict):
         raise UtmosWeightsError(f"{path} holds no state dict")
@@ -49,10 +50,10 @@ def read_state_dict(path: Path, trust_checkpoint: bool = False) -> dict[str, tor
     return {key: value for key, value in state.items() if isinstance(value, torch.Tensor)}
 
 
-def load_utmos(path: Path, device: torch.device, trust_checkpoint: bool = False) -> Utmos22Strong:
+def load_utmos(path: Path, device: torch.device) -> Utmos22Strong:
     model = Utmos22Strong()
     try:
-        model.load_state_dict(read_state_dict(path, trust_checkpoint), strict=True)
+        model.load_state_dict(read_state_dict(path), strict=True)
     except RuntimeError as err:
         raise UtmosWeightsError(f"{path} does not match the UTMOS22 strong learner: {err}") from err
     return model.to(device).eval()
@@ -69,11 +70,10 @@ class Utmos(Metric):
     )
 
     def __init__(self, checkpoint: str | None = None, batch_size: int = 8,
-                 device: str | None = None, trust_checkpoint: bool = False) -> None:
+                 device: str | None = None) -> None:
         self.checkpoint = checkpoint
         self.batch_size = int(batch_size)
         self.device = device
-        self.trust_checkpoint = bool(trust_checkpoint)
 
     def unavailable_reason(self) -> str | None:
         return unavailable(UTMOS, self.checkpoint)
@@ -82,7 +82,7 @@ class Utmos(Metric):
         path = resolve(UTMOS, self.checkpoint).path
         device = pick_device(self.device)
         return cached_model(("utmos", str(path), str(device)),
-                            lambda: load_utmos(path, device, self.trust_checkpoint))
+                            lambda: load_utmos(path, device))
 
     def compute(self, items: list[MetricInput]) -> list[MetricValue]:
         results: list[MetricValue | None] = [None] * len(items)
@@ -128,7 +128,8 @@ class Utmos(Metric):
 def _convert(args: argparse.Namespace) -> None:
     if not args.trust:
         raise SystemExit("refusing to unpickle a full checkpoint without --trust")
-    state = read_state_dict(Path(args.checkpoint), trust_checkpoint=True)
+    with trusted():  # the user asked for it on this command line
+        state = read_state_dict(Path(args.checkpoint))
     Utmos22Strong().load_state_dict(state, strict=True)
     torch.save(state, args.output)
     print(f"wrote {len(state)} tensors to {args.output} (loadable with weights_only=True)")

@@ -7,6 +7,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.paths import safe_join
 from bench.report import plots
 from bench.report.breakdown import corpus_tables, coverage_notes, language_table, manifest_info
 from bench.report.compare_section import compare_sections
@@ -58,7 +59,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
     """Build every table and figure of ``run_id`` into ``out_dir`` (default reports/<name>),
     with the run's saved audio copied in; ``extra_sections`` are appended to the page."""
     data = load_run(store, run_id)
-    out = Path(out_dir) if out_dir else Path(report_root) / data.run["name"]
+    out = Path(out_dir) if out_dir else safe_join(report_root, data.run["name"])
     (out / "plots").mkdir(parents=True, exist_ok=True)
     budget = json.loads(data.run["config_json"]).get("batch", {}).get("save_audio_mb")
     audio, audio_problems = copy_audio(store, run_id, out, budget)
@@ -87,11 +88,12 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         summary = summary_table(data, dataset)
         if summary.empty:
             continue
-        csv_paths[dataset] = out / f"{dataset}.csv"
+        csv_paths[dataset] = safe_join(out, f"{dataset}.csv")
         summary.to_csv(csv_paths[dataset], index=False, float_format="%.6g")
         corpus = corpus_table(data, dataset)
         if not corpus.empty:
-            corpus.to_csv(out / f"{dataset}_corpus.csv", index=False, float_format="%.6g")
+            corpus.to_csv(safe_join(out, f"{dataset}_corpus.csv"), index=False,
+                          float_format="%.6g")
         languages = {u: lang for u, (lang, _) in manifest_info(data, dataset).items()}
         tables = [(title, t) for title, t in (
             ("Quality (mean ± 95% CI over utterances)", display_table(summary, data, "quality")),
@@ -102,9 +104,9 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         ) if not t.empty and len(t.columns) > 1]
         coverage = coverage_notes(data, dataset, languages)
         notes.extend(f"{dataset}: {line}" for line in coverage)
-        (out / f"{dataset}.md").write_text(
+        safe_join(out, f"{dataset}.md").write_text(
             "\n\n".join(f"{title}\n\n{to_markdown(t)}" for title, t in tables) + "\n", "utf-8")
-        (out / f"{dataset}.tex").write_text(
+        safe_join(out, f"{dataset}.tex").write_text(
             "\n".join(f"% {title.replace('±', '+/-')}\n" + to_latex(t)
                       for title, t in tables), "utf-8")
         figures = _figures(data, dataset, summary, out / "plots")
@@ -154,16 +156,18 @@ def _figures(data: RunData, dataset: str, summary, plot_dir: Path) -> list[Path]
         unit = str(info.get("unit") or "")
         path = (None if hib is None else
                 plots.quality_vs_rate(summary, metric, bool(hib), f"{dataset}: {metric} vs rate",
-                                      plot_dir / f"{dataset}_{metric}_vs_rate.png", unit))
+                                      safe_join(plot_dir, f"{dataset}_{metric}_vs_rate.png"), unit))
         if path:
             figures.append(path)
-        path = plots.distributions(data, dataset, metric, plot_dir / f"{dataset}_{metric}_box.png",
-                                   unit)
+        path = plots.distributions(data, dataset, metric,
+                                   safe_join(plot_dir, f"{dataset}_{metric}_box.png"), unit)
         if path:
             figures.append(path)
-    for path in (plots.rate_distributions(data, dataset, plot_dir / f"{dataset}_token_rate.png"),
-                 plots.span_histograms(data, dataset, plot_dir / f"{dataset}_spans.png"),
-                 family_pareto(data, dataset, summary, plot_dir / f"{dataset}_families.png")):
+    for path in (plots.rate_distributions(data, dataset,
+                                          safe_join(plot_dir, f"{dataset}_token_rate.png")),
+                 plots.span_histograms(data, dataset, safe_join(plot_dir, f"{dataset}_spans.png")),
+                 family_pareto(data, dataset, summary,
+                               safe_join(plot_dir, f"{dataset}_families.png"))):
         if path:
             figures.append(path)
     return figures

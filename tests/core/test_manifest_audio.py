@@ -11,6 +11,7 @@ import soundfile as sf
 from bench.audio import AudioError, load_audio
 from bench.data.manifest import Utterance, read_manifest, write_manifest
 from bench.metrics.base import MetricValue, audio_problem
+from bench.paths import UnsafePathError, set_absolute_paths_allowed
 
 
 def test_manifest_round_trip_and_relative_paths(tmp_path: Path) -> None:
@@ -19,7 +20,13 @@ def test_manifest_round_trip_and_relative_paths(tmp_path: Path) -> None:
     back = read_manifest(tmp_path / "m.jsonl")
     assert back == rows
     assert back[0].resolved_path(tmp_path) == tmp_path / "wav/a.wav"
-    assert back[1].resolved_path(tmp_path) == Path("/abs/b.wav")
+    with pytest.raises(UnsafePathError, match="outside the dataset folder"):
+        back[1].resolved_path(tmp_path)  # absolute paths need the user's explicit flag
+    set_absolute_paths_allowed(True)
+    try:
+        assert back[1].resolved_path(tmp_path) == Path("/abs/b.wav")
+    finally:
+        set_absolute_paths_allowed(False)
 
 
 def test_manifest_rejects_duplicates(tmp_path: Path) -> None:

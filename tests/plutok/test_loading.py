@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import torch
 
+from bench.trust import UntrustedFileError
 from tokenizers_impl.plutok.checkpoint import CheckpointMismatchError, module_shapes
 from tokenizers_impl.plutok.converter import ConverterConfig, ToneColorConverter
 from tokenizers_impl.plutok.tokenizer import load_converter, load_vqvae
@@ -81,8 +82,9 @@ def test_pickled_objects_are_refused_by_default(tmp_path):
 
     path = tmp_path / "model.pth"
     torch.save({"encoder.0.conv.weight": argparse.Namespace(x=1)}, path)
-    with pytest.raises(Exception, match=r"[Ww]eights only|weights_only"):
+    with pytest.raises(UntrustedFileError, match=r"--trust-remote-checkpoints") as err:
         load_vqvae(path)
+    assert str(path) in str(err.value) and "weights_only" not in str(err.value)
 
 
 def test_missing_files_name_the_path(tmp_path):

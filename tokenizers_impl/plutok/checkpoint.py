@@ -1,6 +1,6 @@
 """Loading the official Plutok artefacts unchanged, with strict key and shape checks.
 
-``weights_only=True`` is the default; fp16 checkpoints are cast to the model's dtype.
+Tensors only (``bench.trust.safe_torch_load``); fp16 checkpoints are cast to the model's dtype.
 """
 
 from __future__ import annotations
@@ -10,6 +10,8 @@ from pathlib import Path
 
 import torch
 from torch import nn
+
+from bench.trust import safe_torch_load
 
 
 class CheckpointMismatchError(RuntimeError):
@@ -61,13 +63,14 @@ def module_shapes(module: nn.Module) -> dict[str, tuple[int, ...]]:
 
 
 def read_state_dict(
-    path: Path | str, key: str | None = None, weights_only: bool = True
+    path: Path | str, key: str | None = None
 ) -> dict[str, torch.Tensor]:
-    """torch.load a checkpoint (optionally the sub-dict ``key``) onto the CPU."""
+    """Load a checkpoint's tensors (optionally the sub-dict ``key``) onto the CPU; pickled
+    objects only with the user's ``--trust-remote-checkpoints`` (``bench.trust``)."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"checkpoint not found: {path}")
-    raw = torch.load(path, map_location="cpu", weights_only=weights_only)
+    raw = safe_torch_load(path)
     if key is not None:
         if not isinstance(raw, dict) or key not in raw:
             raise CheckpointMismatchError(f"{path}: expected a dict with key {key!r}")

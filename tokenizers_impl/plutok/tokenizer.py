@@ -61,22 +61,22 @@ def converter_paths(ov_ckpt: Path | str) -> tuple[Path, Path]:
 
 
 def load_converter(
-    ov_ckpt: Path | str, device: str | torch.device = "cpu", weights_only: bool = True
+    ov_ckpt: Path | str, device: str | torch.device = "cpu"
 ) -> ToneColorConverter:
     config_path, ckpt_path = converter_paths(ov_ckpt)
     if not config_path.is_file():
         raise FileNotFoundError(f"OpenVoice converter config not found: {config_path}")
     model = ToneColorConverter(ConverterConfig.from_file(config_path))
-    state = read_state_dict(ckpt_path, key="model", weights_only=weights_only)
+    state = read_state_dict(ckpt_path, key="model")
     load_strict(model, state, f"converter checkpoint {ckpt_path}")
     return model.to(device).eval()
 
 
 def load_vqvae(
-    path: Path | str, device: str | torch.device = "cpu", weights_only: bool = True
+    path: Path | str, device: str | torch.device = "cpu"
 ) -> VQVAE:
     """Build the VQ-VAE with widths read from the checkpoint shapes, then load it strictly."""
-    state = read_state_dict(path, weights_only=weights_only)
+    state = read_state_dict(path)
     try:
         h_dim = int(state["encoder.0.conv.weight"].shape[0])
         num_codes = int(state["vq_layer.codebook.weight"].shape[0])
@@ -121,11 +121,10 @@ class Plutok:
         encode_noise: float = OFFICIAL_ENCODE_NOISE,
         decode_noise: float = OFFICIAL_DECODE_NOISE,
         seed: int | None = None,
-        weights_only: bool = True,
     ) -> None:
         self.device = torch.device(device)
-        self.ov = load_converter(ov_ckpt, self.device, weights_only)
-        self.vqvae = load_vqvae(vqvae_ckpt, self.device, weights_only)
+        self.ov = load_converter(ov_ckpt, self.device)
+        self.vqvae = load_vqvae(vqvae_ckpt, self.device)
         self.bpe = BpeLayer(tokenizer_file)
         if self.vqvae.h_dim != self.ov.cfg.inter_channels:
             raise ValueError(

@@ -29,6 +29,7 @@ from tokenizers.trainers import BpeTrainer
 
 from bench.audio import load_audio
 from bench.data.manifest import read_manifest
+from bench.trust import safe_torch_load
 from tokenizers_impl.plutok.bpe import ids_to_text
 from tokenizers_impl.plutok.spectrogram import linear_spectrogram
 from tokenizers_impl.plutok.tokenizer import Plutok, load_converter
@@ -42,10 +43,10 @@ IDS_DIR = "centroid_ids"
 # ---- 1. content embeddings ---------------------------------------------------------------
 @torch.no_grad()
 def extract_embeddings(ov_ckpt: Path, manifest: Path, out_dir: Path, tau: float = 0.3,
-                       seed: int = 0, min_frames: int = 100, weights_only: bool = True) -> int:
+                       seed: int = 0, min_frames: int = 100) -> int:
     """Write z_p [1, C, T] per utterance (tau = posterior noise, official 0.3); utterances
     shorter than ``min_frames`` spectrogram frames are skipped (official: 100). Returns count."""
-    model = load_converter(ov_ckpt, "cpu", weights_only)
+    model = load_converter(ov_ckpt, "cpu")
     cfg = model.cfg
     out_dir.mkdir(parents=True, exist_ok=True)
     gen = torch.Generator().manual_seed(seed)
@@ -241,7 +242,7 @@ def train_all(args: argparse.Namespace) -> Path:
     (out / "converter").mkdir(parents=True, exist_ok=True)
     for name in ("config.json", "checkpoint.pth"):
         shutil.copy(args.ov_ckpt / "converter" / name, out / "converter" / name)
-    state = torch.load(work / "vqvae" / "model.pth", weights_only=True)
+    state = safe_torch_load(work / "vqvae" / "model.pth")
     if args.fp16:
         state = {k: v.half() for k, v in state.items()}
     (out / "vqvae").mkdir(parents=True, exist_ok=True)

@@ -16,6 +16,7 @@ from typing import Any
 import torch
 
 from bench.contract import TokenBatch, TokenizerInfo
+from bench.trust import safe_torch_load
 from tokenizers_impl.varstok.checkpoint import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, resolve_file
 from tokenizers_impl.varstok.model import VARSTok
 
@@ -51,9 +52,9 @@ def resolve_model_files(
 def checkpoint_was_trained(path: Path) -> bool:
     """False for checkpoints that record ``global_step == 0`` (random/parity weights)."""
     try:
-        raw = torch.load(path, map_location="cpu", weights_only=True, mmap=True)
+        raw = safe_torch_load(path, mmap=True)
     except RuntimeError:  # legacy (non-zip) serialisation cannot be memory-mapped
-        raw = torch.load(path, map_location="cpu", weights_only=True)
+        raw = safe_torch_load(path)
     step = raw.get("global_step") if isinstance(raw, dict) else None
     return step is None or int(step) > 0
 

@@ -18,6 +18,8 @@ from typing import Any
 import torch
 import yaml
 
+from bench.trust import safe_torch_load
+
 KEEP_PREFIXES = ("feature_extractor.", "backbone.", "head.")
 DEFAULT_CHECKPOINT = "model.ckpt"
 DEFAULT_CONFIG = "config.yaml"
@@ -90,10 +92,10 @@ def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
 
 
 def load_state_dict(
-    path: str | os.PathLike[str], unsafe_pickle: bool = False
+    path: str | os.PathLike[str]
 ) -> dict[str, torch.Tensor]:
     """Read a Lightning checkpoint, keep tokenizer keys only, cast floating tensors to float32."""
-    raw = torch.load(path, map_location="cpu", weights_only=not unsafe_pickle)
+    raw = safe_torch_load(path)
     state = raw.get("state_dict", raw) if isinstance(raw, dict) else None
     if not isinstance(state, dict):
         raise ValueError(f"{path}: not a checkpoint with a 'state_dict'")

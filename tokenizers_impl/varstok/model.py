@@ -74,17 +74,17 @@ class VARSTok(nn.Module):
     @classmethod
     def from_pretrained(
         cls, config_path: PathLike, model_path: PathLike, clustering: str = "original",
-        unsafe_pickle: bool = False, cache_dir: str | None = None, **clustering_settings: Any,
+        cache_dir: str | None = None, **clustering_settings: Any,
     ) -> VARSTok:
         """Load an official config + Lightning checkpoint (file, folder or hub id ``owner/name``).
 
-        Keeps ``feature_extractor.``/``backbone.``/``head.`` keys, accepts fp16/fp32, reads with
-        ``weights_only=True`` (``unsafe_pickle=True`` to allow arbitrary pickles). A checkpoint
-        without SEANet decoder weights loads into a model without that (unused) decoder.
+        Keeps ``feature_extractor.``/``backbone.``/``head.`` keys, accepts fp16/fp32, reads
+        tensors only (pickles only with ``--trust-remote-checkpoints``, ``bench.trust``). A
+        checkpoint without SEANet decoder weights loads into a model without that (unused) decoder.
         """
         config_file = resolve_file(config_path, DEFAULT_CONFIG, "config", cache_dir)
         ckpt_file = resolve_file(model_path, DEFAULT_CHECKPOINT, "checkpoint", cache_dir)
-        state = load_state_dict(ckpt_file, unsafe_pickle=unsafe_pickle)
+        state = load_state_dict(ckpt_file)
         has_decoder = any(k.startswith("feature_extractor.encodec.decoder.") for k in state)
         model = cls.from_hparams(config_file, clustering=clustering, seanet_decoder=has_decoder,
                                  **clustering_settings)

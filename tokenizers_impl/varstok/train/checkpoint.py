@@ -13,6 +13,8 @@ from typing import Any
 import pytorch_lightning as pl
 import torch
 
+from bench.trust import safe_torch_load
+
 TOKENIZER_PREFIXES = ("feature_extractor.", "backbone.", "head.")
 DISCRIMINATOR_PREFIXES = ("multiperioddisc.", "multiresddisc.")
 
@@ -49,7 +51,7 @@ def export_shipped(checkpoint_path: Path, out_path: Path, dtype: torch.dtype = t
 
     Raises when a weight would overflow float16, rather than shipping infinities.
     """
-    payload = torch.load(checkpoint_path, map_location="cpu", weights_only=True)
+    payload = safe_torch_load(checkpoint_path)
     state = tokenizer_state(payload["state_dict"], dtype)
     bad = [k for k, v in state.items() if v.is_floating_point() and not torch.isfinite(v).all()]
     if bad:
@@ -63,7 +65,7 @@ def export_shipped(checkpoint_path: Path, out_path: Path, dtype: torch.dtype = t
 
 def load_state_dict(path: Path, prefixes: tuple[str, ...]) -> dict[str, torch.Tensor]:
     """``state_dict`` entries of a Lightning checkpoint under ``prefixes``, as float32."""
-    payload = torch.load(path, map_location="cpu", weights_only=True)
+    payload = safe_torch_load(path)
     state = payload.get("state_dict", payload)
     return {k: (v.float() if v.is_floating_point() else v) for k, v in state.items()
             if k.startswith(prefixes)}
