@@ -83,6 +83,9 @@ def gpu(session: nox.Session) -> None:
     install_project(session)
     args = session.posargs or ["--device", "cuda"]
     session.run("python", "tests/benchmarks/bench_throughput.py", *args)
+
+
+@nox.session(python=PYTHON)
 def dev(session: nox.Session) -> None:
     """Create ./.venv with tokbench editable and the pinned dependencies (same as
     `python -m venv .venv && .venv/bin/pip install -c constraints.txt -e '.[all,dev]'`)."""

@@ -17,8 +17,6 @@ import json
 import sys
 from pathlib import Path
 
-from bench.compare.bootstrap import DRAWS
-
 USAGE = 2
 
 
@@ -32,8 +30,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     cmp.add_argument("--dataset", help="dataset of the run (needed when it has several)")
     cmp.add_argument("--metrics", help="comma-separated metric ids (default: all shared)")
     cmp.add_argument("--by", help="repeat the table per value of a manifest column (language)")
-    cmp.add_argument("--draws", type=int, default=DRAWS, help="bootstrap draws (10000)")
-    cmp.add_argument("--seed", type=int, default=0)
+    cmp.add_argument("--draws", type=int, help="bootstrap draws (default 10000)")
+    cmp.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     cmp.add_argument("--level", type=float, default=0.95, help="CI level (0.95)")
     cmp.add_argument("--alpha", type=float, default=0.05, help="significance level (0.05)")
     cmp.add_argument("--json", help="write the comparison as JSON")
@@ -47,8 +45,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     save.add_argument("run", help="run id/name, or a `tokbench score --json` file")
     save.add_argument("--variant", action="append", help="variant (repeatable; default all)")
     save.add_argument("--out", required=True, help="baseline JSON to write")
-    save.add_argument("--store")
-    save.add_argument("--dataset")
+    save.add_argument("--store", help="SQLite store holding RUN (when RUN is a run)")
+    save.add_argument("--dataset", help="dataset of the run (needed when it has several)")
     save.add_argument("--repeats", nargs="+", default=[], metavar="RUN",
                       help="repeated runs of the same variants (stochastic tokenizers): their "
                            "spread widens the default tolerance")
@@ -59,8 +57,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     gate.add_argument("--baseline", required=True, help="baseline JSON (tokbench baseline save)")
     gate.add_argument("--variant", action="append", help="variant (repeatable; default all)")
     gate.add_argument("--config", help="gate YAML: tolerances per metric (see README)")
-    gate.add_argument("--store")
-    gate.add_argument("--dataset")
+    gate.add_argument("--store", help="SQLite store holding RUN (when RUN is a run)")
+    gate.add_argument("--dataset", help="dataset of the run (needed when it has several)")
     gate.add_argument("--junit", help="write JUnit XML (one testcase per variant × metric)")
     gate.add_argument("--md", help="write a Markdown summary (CI job summary, PR comment)")
     gate.add_argument("--update-baseline", action="store_true",
@@ -76,6 +74,7 @@ def _usage(command: str, err: Exception) -> int:
 
 
 def _cmd_compare(args: argparse.Namespace, _rest: list[str]) -> int:
+    from bench.compare.bootstrap import DRAWS
     from bench.compare.engine import compare
     from bench.compare.inputs import InputError, is_json_file, load_side, run_variants
     from bench.compare.render import forest_plot, to_json, to_markdown, to_text
@@ -88,7 +87,7 @@ def _cmd_compare(args: argparse.Namespace, _rest: list[str]) -> int:
             try:
                 base = load_side(base_ref, base_v, args.store, args.dataset)
                 cand = load_side(cand_ref, cand_v, args.store, args.dataset)
-                results.append(compare(base, cand, metrics, by=args.by, draws=args.draws,
+                results.append(compare(base, cand, metrics, by=args.by, draws=args.draws or DRAWS,
                                        seed=args.seed, level=args.level, alpha=args.alpha))
             except (InputError, ValueError, KeyError) as err:
                 if len(pairs) == 1:

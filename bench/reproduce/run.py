@@ -24,6 +24,7 @@ import numpy as np
 
 from bench.data import builders
 from bench.data.manifest import Utterance, read_manifest
+from bench.paths import register_dataset_root
 from bench.registry import load_metric, metric_aliases
 from bench.reproduce.cells import (
     DECLARED,
@@ -127,6 +128,7 @@ def build_manifest(paper: PaperTable, data_root: Path | None, out_dir: Path
     if data_root is None:
         return None, f"needs {wanted}: pass --data ROOT"
     tried: list[str] = []
+    register_dataset_root(data_root)  # the manifest is written under --out, the audio stays here
     for index, builder in enumerate(paper.dataset.builders):
         out = out_dir / f"manifest-{index}-{builder['kind']}.jsonl"
         try:

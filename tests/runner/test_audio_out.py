@@ -30,7 +30,7 @@ def _suite(tmp: Path, manifest: Path, **batch: Any):
     return parse_suite({
         "name": "audio",
         "datasets": [{"name": "tones", "manifest": str(manifest)}],
-        "variants": [{"name": "mulaw 8k/a", "family": "mulaw"},
+        "variants": [{"name": "mulaw+8k", "family": "mulaw"},
                      {"name": "spans", "family": "mulaw_spans",
                       "settings": {"sample_rate": 16000}}],
         "metrics": ["toy_snr"],
@@ -52,24 +52,24 @@ def test_every_ok_utterance_is_saved_as_16_bit_flac(tmp_path: Path, tones: Path)
     rows = _rows(tmp_path)
     # 5 good tones × (2 variants + the reference); the corrupt file has no audio
     assert len(rows) == 15
-    assert {r[1] for r in rows} == {"ground truth", "mulaw 8k/a", "spans"}
+    assert {r[1] for r in rows} == {"ground truth", "mulaw+8k", "spans"}
     for _, variant, _, path, sr, frames, size in rows:
         file = tmp_path / path
         assert file.is_file() and file.stat().st_size == size
         assert file.resolve().is_relative_to((tmp_path / "audio" / "run1").resolve())
         info = sf.info(str(file))
         assert info.format == "FLAC" and info.subtype == "PCM_16"
-        assert info.samplerate == sr == {"ground truth": 8000, "mulaw 8k/a": 8000,
+        assert info.samplerate == sr == {"ground truth": 8000, "mulaw+8k": 8000,
                                          "spans": 16000}[variant]
         assert info.frames == frames
-    assert "/mulaw_8k_a-" in next(r[3] for r in rows if r[1] == "mulaw 8k/a")  # path-safe
+    assert "/mulaw_8k-" in next(r[3] for r in rows if r[1] == "mulaw+8k")  # path-safe
     # the saved reconstruction is the tokenizer's output, to 16-bit precision
     ref, _ = load_audio(tones.parent / "tone2.wav")
     tok = MuLawTokenizer()
     x = torch.from_numpy(ref)[None]
     recon = tok.decode(tok.encode(x, torch.tensor([len(ref)])))[0][0].numpy()
     saved, sr = sf.read(str(tmp_path / next(r[3] for r in rows
-                                            if r[1] == "mulaw 8k/a" and r[2] == "tone2")))
+                                            if r[1] == "mulaw+8k" and r[2] == "tone2")))
     assert sr == 8000 and len(saved) == len(recon)
     assert np.max(np.abs(saved - recon)) <= 1 / 32768 + 1e-7
 
@@ -153,11 +153,12 @@ def test_cli_switches(tmp_path: Path, tones: Path, capsys: pytest.CaptureFixture
     suite.write_text(f"name: clia\ndatasets: [{{name: tones, manifest: {tones}}}]\n"
                      "variants: [{name: m, family: mulaw}]\nmetrics: [toy_snr]\n"
                      "batch: {workers: 0}\n")
+    # exit 1: the tone set holds one corrupt file on purpose (recorded as failed)
     assert main(["run", str(suite), "--store", str(tmp_path / "a" / "s.sqlite"), "--no-audio",
-                 "--no-report", "--no-progress"]) == 0
+                 "--no-report", "--no-progress"]) == 1
     assert _rows(tmp_path / "a", "s.sqlite") == []
     assert main(["run", str(suite), "--store", str(tmp_path / "b" / "s.sqlite"),
-                 "--audio-budget-mb", "5", "--no-report", "--no-progress"]) == 0
+                 "--audio-budget-mb", "5", "--no-report", "--no-progress"]) == 1
     assert len(_rows(tmp_path / "b", "s.sqlite")) == 10
     assert main(["run", str(suite), "--store", str(tmp_path / "c" / "s.sqlite"),
                  "--audio-budget-mb", "-1", "--no-progress"]) == 2
