@@ -11,6 +11,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from bench.cli_checks import add_safety_flags
+
 EXIT_OUTSIDE = 3
 
 
@@ -37,6 +39,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
                         "crepe full is too slow on CPU); printed with the table as a deviation")
     p.add_argument("--strict", action="store_true",
                    help=f"exit {EXIT_OUTSIDE} when a measured cell is outside its tolerance")
+    add_safety_flags(p)
     p.set_defaults(func=_cmd_reproduce)
 
 
