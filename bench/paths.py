@@ -69,6 +69,11 @@ def register_dataset_root(folder: Path | str) -> None:
     _dataset_roots.add(Path(os.path.realpath(folder)))
 
 
+def registered_dataset_roots() -> list[str]:
+    """The folders ``register_dataset_root`` allowed in this process (sent to engine workers)."""
+    return sorted(str(p) for p in _dataset_roots)
+
+
 def check_regular_file(path: Path | str) -> None:
     """Refuse devices, FIFOs and sockets (missing files are left to the reader's own error)."""
     try:

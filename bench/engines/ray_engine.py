@@ -106,7 +106,10 @@ class RayEngine:
         run.log(f"ray engine: {count} actor(s) on {', '.join(devices)}")
 
     def _new_actor(self, run: Any) -> _Actor:
-        handle = self.remote_cls.options(**self.actor_options).remote(run.suite, self.setup)
+        from bench.engines.worker import driver_permissions
+
+        handle = self.remote_cls.options(**self.actor_options).remote(run.suite, self.setup,
+                                                                      driver_permissions())
         return _Actor(handle)
 
     def shutdown(self) -> None:

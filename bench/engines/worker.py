@@ -74,9 +74,11 @@ class VariantLoad:
 class VariantWorker:
     """Holds the metrics and one variant's tokenizer on its device; scores batches."""
 
-    def __init__(self, suite: Suite, setup: Callable[[], None] | None = None) -> None:
+    def __init__(self, suite: Suite, setup: Callable[[], None] | None = None,
+                 permissions: dict[str, Any] | None = None) -> None:
         if setup is not None:  # e.g. registering test tokenizers in this process
             setup()
+        grant_permissions(permissions or {})
         from bench.execution.audio_out import NoAudioOut
         from bench.runner import RunSummary, _Run
 
@@ -137,3 +139,26 @@ class VariantWorker:
             for rec, value in zip(ok_records, compute_guarded(m.metric, items), strict=True):
                 rec.values[m.id] = value  # type: ignore[index]
         return records
+
+
+def driver_permissions() -> dict[str, Any]:
+    """What the person running the driver allowed (trust flag, absolute paths, the dataset
+    folders tokbench built manifests from): a worker on another node has none of it."""
+    from bench.paths import absolute_paths_allowed, registered_dataset_roots
+    from bench.trust import is_trusted
+
+    return {"trusted": is_trusted(), "absolute_paths": absolute_paths_allowed(),
+            "dataset_roots": registered_dataset_roots()}
+
+
+def grant_permissions(permissions: dict[str, Any]) -> None:
+    """Apply ``driver_permissions`` in a worker process (only ever turns switches on)."""
+    from bench.paths import register_dataset_root, set_absolute_paths_allowed
+    from bench.trust import set_trusted
+
+    if permissions.get("trusted"):
+        set_trusted(True)
+    if permissions.get("absolute_paths"):
+        set_absolute_paths_allowed(True)
+    for root in permissions.get("dataset_roots", []):
+        register_dataset_root(root)
