@@ -15,6 +15,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 
 from bench import weights
+from bench.metrics.notes import LISTED_NOTES
 
 TOKENIZER_GROUP = "tokbench.tokenizers"
 METRIC_GROUP = "tokbench.metrics"
@@ -147,6 +148,8 @@ def list_quick() -> int:
             _print(name, "registered (`tokbench list --check` loads it)" if ok
                    else f"unavailable: module {_module_of(metrics[name])} not found")
             continue
-        _print(name, "available" if not reason else "unavailable: " + reason)
+        note = LISTED_NOTES.get(name)
+        _print(name, ("available" if not reason else "unavailable: " + reason)
+               + (f"\nnote: {note}" if note else ""))
     print("(from files and installed packages; `tokbench list --check` loads each model)")
     return 0

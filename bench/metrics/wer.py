@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from bench.metrics.base import MetricInfo
-from bench.metrics.models.asr_metric import ENGLISH_ONLY_NOTE, ErrorRateMetric
+from bench.metrics.models.asr_metric import ErrorRateMetric
+from bench.metrics.notes import ENGLISH_ONLY_NOTE
 
 
 class WordErrorRate(ErrorRateMetric):

@@ -55,8 +55,6 @@ def count_edits(reference: str, hypothesis: str, unit: str) -> EditCount:
     return EditCount(edits, out.substitutions + out.deletions + out.hits)
 
 
-ENGLISH_ONLY_NOTE = ("the default CPU model (faster-whisper tiny.en) is English-only: other "
-                     "languages are recorded as missing unless a multilingual model is set")
 
 
 class ErrorRateMetric(Metric):
