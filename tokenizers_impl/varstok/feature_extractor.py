@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from tokenizers_impl.varstok.chunking import DEFAULT_CHUNK_FRAMES, DEFAULT_CONTEXT_FRAMES, pieces
 from tokenizers_impl.varstok.clustering import TemporalDensityPeakClustering
 from tokenizers_impl.varstok.quantizer import VectorQuantizer
 from tokenizers_impl.varstok.seanet import SEANetDecoder, SEANetEncoder
@@ -90,6 +91,11 @@ class EncodecFeatures(nn.Module):
     rounding of their threshold, see ``tokenizers_impl/varstok/README.md``.) ``False``: padded
     batches (faster on a GPU), equal to one-at-a-time only up to float rounding."""
 
+    chunk_frames: int | None = DEFAULT_CHUNK_FRAMES
+    context_frames: int = DEFAULT_CONTEXT_FRAMES
+    """Inference on files longer than ``chunk_frames`` runs in chunks (``chunking`` module);
+    ``None`` = one pass whatever the length (memory quadratic in length)."""
+
     @property
     def hop_length(self) -> int:
         return self.encodec.encoder.hop_length
@@ -114,6 +120,10 @@ class EncodecFeatures(nn.Module):
     ) -> EncodedFrames:
         """Encode, cluster (if enabled), quantize; the training path (EMA codebook, commit loss)."""
         emb, frames = self.encode_frames(audio, lengths)
+        return self.tokens_from_frames(emb, frames)
+
+    def tokens_from_frames(self, emb: torch.Tensor, frames: torch.Tensor) -> EncodedFrames:
+        """Cluster (if enabled) and quantize encoder output [B, D, T] with frame lengths [B]."""
         width = emb.shape[-1]
         if self.cluster is not None:
             pooled, spans = self.cluster(emb, frames)
@@ -123,6 +133,27 @@ class EncodecFeatures(nn.Module):
         mask = spans > 0
         quantized, codes, loss = self.encodec.quantizer(pooled, mask)
         return EncodedFrames(quantized, codes, loss, spans, mask, emb, frames)
+
+    def encode_item(
+        self, wav: torch.Tensor, bandwidth_id: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One item's real samples [N] -> (features [D, L], codes [L], spans [L]); chunked
+        past ``chunk_frames`` (see ``chunking``), computed from fresh copies either way."""
+        hop = self.hop_length
+        total = -(-wav.numel() // hop)
+        plan = pieces(total, self.chunk_frames, self.context_frames)
+        if len(plan) == 1:
+            out = self.forward(own_copy(wav), bandwidth_id)
+            return out.quantized[0], out.codes[0, 0], out.spans[0]
+        parts = []
+        for piece in plan:
+            segment = wav[piece.context_start * hop : piece.context_stop * hop]
+            emb = self.encodec.encoder(own_copy(segment).unsqueeze(1))
+            own = own_copy(emb[0, :, piece.offset : piece.offset + piece.size])
+            out = self.tokens_from_frames(own, torch.tensor([own.shape[-1]], device=own.device))
+            parts.append((out.quantized[0], out.codes[0, 0], out.spans[0]))
+        return (torch.cat([p[0] for p in parts], dim=1), torch.cat([p[1] for p in parts]),
+                torch.cat([p[2] for p in parts]))
 
     def infer(
         self, audio: torch.Tensor, bandwidth_id: torch.Tensor | None = None,
@@ -135,18 +166,17 @@ class EncodecFeatures(nn.Module):
         if not self.exact_batches or self.training:
             out = self.forward(audio, bandwidth_id, lengths)
             return out.quantized, out.codes, out.commit_loss, out.spans
-        items = [self.forward(own_copy(row), bandwidth_id)
-                 for row in item_rows(audio, lengths)]
-        width = max((item.spans.shape[1] for item in items), default=0)
+        items = [self.encode_item(row, bandwidth_id) for row in item_rows(audio, lengths)]
+        width = max((item[2].numel() for item in items), default=0)
         batch, dim = audio.shape[0], self.encodec.quantizer.dimension
         features = audio.new_zeros(batch, dim, width)
         codes = torch.full((1, batch, width), -1, dtype=torch.long, device=audio.device)
         spans = torch.zeros(batch, width, dtype=torch.long, device=audio.device)
-        for index, item in enumerate(items):
-            count = item.spans.shape[1]
-            features[index, :, :count] = item.quantized[0]
-            codes[0, index, :count] = item.codes[0, 0]
-            spans[index, :count] = item.spans[0]
+        for index, (item_features, item_codes, item_spans) in enumerate(items):
+            count = item_spans.numel()
+            features[index, :, :count] = item_features
+            codes[0, index, :count] = item_codes
+            spans[index, :count] = item_spans
         loss = torch.zeros((), device=audio.device)
         return features, codes, loss, spans
 

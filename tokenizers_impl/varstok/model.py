@@ -21,6 +21,7 @@ from tokenizers_impl.varstok.checkpoint import (
     load_state_dict,
     resolve_file,
 )
+from tokenizers_impl.varstok.chunking import pieces
 from tokenizers_impl.varstok.clustering import ClusteringSettings, TemporalDensityPeakClustering
 from tokenizers_impl.varstok.duration import expand_spans, ids_to_spans, spans_to_ids
 from tokenizers_impl.varstok.feature_extractor import EncodecFeatures, EncodedFrames, own_copy
@@ -174,20 +175,34 @@ class VARSTok(nn.Module):
         if not self.feature_extractor.exact_batches:
             return self._decode_padded(features_input, cluster_lengths, bw)
         cluster_lengths = cluster_lengths.to(features_input.device).long()
-        pieces = []
+        items = []
         for feats, spans in zip(features_input, cluster_lengths, strict=True):
             count = int((spans > 0).sum())
             if count == 0:  # an empty item decodes to no samples
-                pieces.append(features_input.new_zeros(0))
+                items.append(features_input.new_zeros(0))
                 continue
             frames_in, _ = expand_spans(own_copy(feats[:, :count]), own_copy(spans[:count]))
-            pieces.append(self.head(self.backbone(frames_in, bandwidth_id=bw))[0])
-        samples = torch.tensor([p.numel() for p in pieces], dtype=torch.long,
+            items.append(self._decode_frames(frames_in[0], bw))
+        samples = torch.tensor([p.numel() for p in items], dtype=torch.long,
                                device=features_input.device)
-        audio = features_input.new_zeros(len(pieces), int(samples.max()) if pieces else 0)
-        for index, piece in enumerate(pieces):
+        audio = features_input.new_zeros(len(items), int(samples.max()) if items else 0)
+        for index, piece in enumerate(items):
             audio[index, : piece.numel()] = piece
         return audio, samples
+
+    def _decode_frames(self, frames: torch.Tensor, bw: torch.Tensor) -> torch.Tensor:
+        """One item's frames [D, F] -> audio [F * hop], in chunks past ``chunk_frames``."""
+        fe = self.feature_extractor
+        plan = pieces(frames.shape[-1], fe.chunk_frames, fe.context_frames)
+        if len(plan) == 1:
+            return self.head(self.backbone(own_copy(frames), bandwidth_id=bw))[0]
+        hop = self.hop_length
+        parts = []
+        for piece in plan:
+            window = own_copy(frames[:, piece.context_start : piece.context_stop])
+            audio = self.head(self.backbone(window, bandwidth_id=bw))[0]
+            parts.append(audio[piece.offset * hop : (piece.offset + piece.size) * hop])
+        return torch.cat(parts)
 
     def _decode_padded(
         self, features_input: torch.Tensor, cluster_lengths: torch.Tensor, bw: torch.Tensor
