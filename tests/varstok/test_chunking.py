@@ -44,12 +44,18 @@ def test_chunked_encoding(golden_model: VARSTok, speech: torch.Tensor, variant: 
     assert torch.equal(ids_one, ids_whole) and torch.equal(spans_one, spans_whole)
     monkeypatch.setattr(fe, "chunk_frames", 25)
     monkeypatch.setattr(fe, "context_frames", 6)
+    seen: list[int] = []  # frames per T x T computation (clustering, decoder attention)
+    for module in (fe.cluster, golden_model.backbone):
+        forward = module.forward
+        monkeypatch.setattr(module, "forward", lambda x, *a, _f=forward, **k: (
+            seen.append(x.shape[-1]), _f(x, *a, **k))[1])
     features, ids, spans = golden_model.encode_infer(speech[None], 0)
     ends = set(torch.cumsum(spans[0], 0).tolist())
     assert int(spans.sum()) == frames and {25, 50, 75, frames} <= ends
     assert bool((ids >= 0).all()) and spans.shape[1] >= spans_whole.shape[1] - 3
     audio, samples = golden_model.decode_with_lengths(features, spans, 0)
     assert int(samples[0]) == frames * 320 == audio.shape[1]
+    assert len(seen) == 8 and max(seen) <= 25 + 2 * 6  # memory bounded by the chunk size
     assert bool(torch.isfinite(audio).all()) and float(audio.abs().max()) > 0
     golden_model.set_clustering("original")
 
