@@ -1,17 +1,27 @@
-"""Batched vs one-at-a-time VARSTok encode+decode on CPU (same weights, same utterances).
+"""Batched vs one-at-a-time VARSTok encode+decode on CPU, and the official per-utterance loop.
 
     python tests/benchmarks/bench_varstok_batched.py [--threads 2] [--count 16]
+        [--official-repo PATH | env OFFICIAL_VARSTOK_REPO] [--golden]
 
-Uses ../shared/golden/varstok/{config.yaml,model.ckpt} and 16 utterances of 3-12 s cut from the
-LibriTTS demo (../shared/data/libritts_demo/gt, looped where a file is shorter). Checks that the
-batched tokens equal the one-at-a-time tokens and that the audio agrees, then prints timings.
+Model: the official config (full size: 768-dim, 12-layer backbone) with seeded random weights
+(``--golden``: the small golden checkpoint). Utterances: ``--count`` cuts of 3-15 s from the
+LibriTTS demo (../shared/data/libritts_demo/gt, looped where a file is shorter). Timed, each on
+the same inputs and weights:
+  before      one padded batch (``exact_batches = False``: padding to the longest item)
+  after       the batched call as shipped (each item alone at its own length, bit-exact)
+  loop        a loop of single-utterance calls of this implementation
+  official    the official ``decoder.pretrained.VARSTok`` called per utterance (the code a
+              user would otherwise write), when a checkout is given; never copied here
+Tokens of ``after`` must equal ``loop`` (and the official tokens) exactly; audio too.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import soundfile as sf
@@ -23,74 +33,128 @@ sys.path.insert(0, str(ROOT))
 from tokenizers_impl.varstok.model import VARSTok  # noqa: E402
 
 SHARED = (ROOT / ".." / "shared").resolve()
+GOLDEN = SHARED / "golden" / "varstok"
 
 
 def utterances(count: int, sample_rate: int = 24000) -> list[torch.Tensor]:
     files = sorted((SHARED / "data" / "libritts_demo" / "gt").glob("*.wav"))
     if not files:
         raise SystemExit(f"no LibriTTS demo audio under {SHARED}")
-    seconds = torch.linspace(3.0, 12.0, count)
+    seconds = torch.linspace(3.0, 15.0, count)
     out = []
     for i, sec in enumerate(seconds.tolist()):
         audio = torch.from_numpy(sf.read(files[i % len(files)], dtype="float32")[0])
         need = int(sec * sample_rate) + 37 * i  # lengths not multiples of the hop
-        reps = -(-need // audio.numel())
-        out.append(audio.repeat(reps)[:need])
+        out.append(audio.repeat(-(-need // audio.numel()))[:need].clone())
     return out
+
+
+def build_model(golden: bool, variant: str) -> VARSTok:
+    if golden:
+        return VARSTok.from_pretrained(GOLDEN / "config.yaml", GOLDEN / "model.ckpt",
+                                       clustering=variant)
+    torch.manual_seed(0)
+    model = VARSTok.from_hparams(GOLDEN / "official_config.yaml", clustering=variant).eval()
+    book = model.feature_extractor.encodec.quantizer.codebook
+    book.embed.normal_()  # a zero codebook would make every code a tie
+    book.embed_avg.copy_(book.embed)
+    book.inited.fill_(1)
+    return model
+
+
+def official_model(repo: Path, ours: VARSTok, golden: bool) -> torch.nn.Module:
+    """The official inference class from a checkout, holding exactly our weights."""
+    root = repo / "VARSTok" if (repo / "VARSTok").is_dir() else repo
+    sys.path.insert(0, str(root))
+    from decoder.pretrained import VARSTok as OfficialVARSTok  # type: ignore[import-not-found]
+
+    config = GOLDEN / ("config.yaml" if golden else "official_config.yaml")
+    model = OfficialVARSTok.from_hparams(str(config))
+    model.load_state_dict(ours.state_dict(), strict=True)
+    return model.eval()
+
+
+def timed(fn: Callable[[], object], repeats: int) -> tuple[float, object]:
+    best, result = float("inf"), None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--count", type=int, default=16)
-    parser.add_argument("--variant", default="original")
+    parser.add_argument("--variant", default="original", help="official code: original only")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--golden", action="store_true", help="small golden model")
+    parser.add_argument("--official-repo", type=Path,
+                        default=os.environ.get("OFFICIAL_VARSTOK_REPO") or None)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    golden = SHARED / "golden" / "varstok"
-    model = VARSTok.from_pretrained(golden / "config.yaml", golden / "model.ckpt",
-                                    clustering=args.variant)
+    model = build_model(args.golden, args.variant)
+    fe = model.feature_extractor
     items = utterances(args.count)
     lengths = torch.tensor([w.numel() for w in items])
     batch = torch.zeros(len(items), int(lengths.max()))
     for i, w in enumerate(items):
         batch[i, : w.numel()] = w
+    bw = torch.tensor([0])
 
-    def one_at_a_time() -> list:
-        results = []
+    def loop() -> list:
+        out = []
         for w in items:
             features, ids, spans = model.encode_infer(w[None], 0)
-            results.append((ids, model.decode(features, spans, 0)))
-        return results
+            out.append((ids[0, 0], model.decode(features, spans, 0)[0]))
+        return out
 
-    def batched() -> tuple:
+    def batched() -> list:
         features, ids, spans = model.encode_infer(batch, 0, lengths=lengths)
-        return ids, model.decode_with_lengths(features, spans, 0)
+        audio, samples = model.decode_with_lengths(features, spans, 0)
+        counts = (spans > 0).sum(dim=1).tolist()
+        return [(ids[0, i, :c], audio[i, : int(samples[i])]) for i, c in enumerate(counts)]
 
-    single_times, batch_times = [], []
-    for _ in range(args.repeats):
-        start = time.perf_counter()
-        singles = one_at_a_time()
-        single_times.append(time.perf_counter() - start)
-        start = time.perf_counter()
-        ids, (audio, audio_lengths) = batched()
-        batch_times.append(time.perf_counter() - start)
-    worst = 0.0
-    for i, (ids1, audio1) in enumerate(singles):
-        n = ids1.shape[-1]
-        if not torch.equal(ids[0, i, :n], ids1[0, 0]) or bool((ids[0, i, n:] != -1).any()):
-            raise SystemExit(f"item {i}: batched tokens differ from one-at-a-time")
-        if int(audio_lengths[i]) != audio1.shape[-1]:
-            raise SystemExit(f"item {i}: batched audio length differs")
-        diff = (audio[i, : audio1.shape[-1]] - audio1[0]).abs().max() / audio1.abs().max()
-        worst = max(worst, float(diff))
+    model.decode(*model.encode_infer(items[0][None, :24000], 0)[::2], 0)  # warm-up (numba etc.)
+    timings: dict[str, float] = {}
+    fe.exact_batches = False
+    timings["before"], padded = timed(batched, args.repeats)
+    fe.exact_batches = True
+    timings["after"], after = timed(batched, args.repeats)
+    timings["loop"], singles = timed(loop, args.repeats)
+    for i, ((ids_a, audio_a), (ids_s, audio_s)) in enumerate(zip(after, singles, strict=True)):
+        if not torch.equal(ids_a, ids_s) or not torch.equal(audio_a, audio_s):
+            raise SystemExit(f"item {i}: batched output differs from one at a time")
+    padded_same = sum(torch.equal(p[0], s[0]) for p, s in zip(padded, singles, strict=True))
+    if args.official_repo is not None:
+        official = official_model(args.official_repo, model, args.golden)
+
+        def official_loop() -> list:
+            out = []
+            for w in items:
+                features, ids, spans = official.encode_infer(w[None], bandwidth_id=bw)
+                out.append((ids[0, 0], official.decode(features, spans, bandwidth_id=bw)[0]))
+            return out
+
+        timings["official"], official_out = timed(official_loop, args.repeats)
+        same = sum(torch.equal(o[0].long(), s[0])
+                   for o, s in zip(official_out, singles, strict=True))
+        worst = max(float((o[1] - s[1]).abs().max()) for o, s in zip(official_out, singles,
+                                                                      strict=True))
+        print(f"official tokens identical for {same}/{len(items)} utterances; "
+              f"max audio diff {worst:.2e}")
     seconds = float(lengths.sum()) / 24000
-    t_single, t_batch = min(single_times), min(batch_times)
     print(f"{len(items)} utterances, {seconds:.1f} s of audio, {args.threads} threads, "
-          f"variant {args.variant}")
-    print(f"one at a time: {t_single:.2f} s   batched: {t_batch:.2f} s   "
-          f"speedup {t_single / t_batch:.2f}x   tokens identical, max audio diff "
-          f"{worst:.2e} of peak")
+          f"{'golden' if args.golden else 'full-size random'} model, variant {args.variant}")
+    print(f"padded batch gave the one-at-a-time tokens for {padded_same}/{len(items)} items; "
+          f"shipped batch: all tokens and audio bit-identical")
+    for name, value in timings.items():
+        print(f"  {name:9s} {value:8.2f} s   {seconds / value:6.2f} audio s/s")
+    print(f"  after vs before {timings['before'] / timings['after']:.2f}x, "
+          f"after vs loop {timings['loop'] / timings['after']:.2f}x"
+          + (f", after vs official loop {timings['official'] / timings['after']:.2f}x"
+             if "official" in timings else ""))
 
 
 if __name__ == "__main__":

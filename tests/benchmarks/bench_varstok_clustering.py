@@ -5,7 +5,8 @@ same run, same inputs; spans must be identical).
 
 ``--official-repo`` is a checkout of FunAudioLLM/FunResearch (or its ``VARSTok`` folder); the
 official ``encoder/clustering_acc.py`` is imported from there and never copied into this project.
-Two figures per length T:
+Three figures per length T:
+  matmul      the floor: one fp32 T x T similarity GEMM on the same features, and ours / floor
   end-to-end  the whole clustering forward (similarity, density, delta, greedy pass, pooling);
               both sides share the O(T^2 D) similarity GEMM, which bounds this ratio on CPU
   loop        the greedy assignment + pooling only: the official forward with its similarity,
@@ -85,6 +86,8 @@ def run(args: argparse.Namespace) -> list[dict]:
             identical = torch.equal(official_spans, our_spans)
             t_official = best_time(lambda ref=reference, inp=x: ref(inp), args.repeats)
             t_ours = best_time(lambda mod=ours, inp=x: mod(inp), args.repeats)
+            x_n = torch.nn.functional.normalize(x.transpose(1, 2), dim=-1)
+            t_matmul = best_time(lambda a=x_n: torch.bmm(a, a.transpose(1, 2)), args.repeats)
             # loop-only: feed both sides the same precomputed similarity / scores
             x_t = x.transpose(1, 2)
             sim = reference._pairwise_similarity(x_t)
@@ -110,6 +113,7 @@ def run(args: argparse.Namespace) -> list[dict]:
                 "tokens": int((our_spans > 0).sum()), "spans_identical": bool(identical),
                 "official_s": t_official, "ours_s": t_ours,
                 "speedup_end_to_end": t_official / t_ours,
+                "matmul_s": t_matmul, "ours_over_matmul": t_ours / t_matmul,
                 "official_loop_s": t_official_loop, "ours_loop_s": t_ours_loop,
                 "speedup_loop": t_official_loop / t_ours_loop,
             })
@@ -128,10 +132,11 @@ def main() -> None:
     args = parser.parse_args()
     rows = run(args)
     print(f"{'variant':9} {'T':>5} {'tokens':>6} {'same':>5} {'official':>9} {'ours':>8} "
-          f"{'x':>6} | {'off.loop':>9} {'ourloop':>8} {'x':>6}")
+          f"{'x':>6} {'matmul':>8} {'/mm':>5} | {'off.loop':>9} {'ourloop':>8} {'x':>6}")
     for r in rows:
         print(f"{r['variant']:9} {r['frames']:5d} {r['tokens']:6d} {r['spans_identical']!s:>5} "
-              f"{r['official_s']:9.4f} {r['ours_s']:8.4f} {r['speedup_end_to_end']:6.1f} | "
+              f"{r['official_s']:9.4f} {r['ours_s']:8.4f} {r['speedup_end_to_end']:6.1f} "
+              f"{r['matmul_s']:8.4f} {r['ours_over_matmul']:5.2f} | "
               f"{r['official_loop_s']:9.4f} {r['ours_loop_s']:8.4f} {r['speedup_loop']:6.1f}")
     print(f"median loop speedup {statistics.median(r['speedup_loop'] for r in rows):.1f}x, "
           f"median end-to-end {statistics.median(r['speedup_end_to_end'] for r in rows):.1f}x")

@@ -124,3 +124,21 @@ def test_direct_growth_path_for_long_spans(monkeypatch) -> None:
         x = _smooth_walk(8, 50, generator)
         _, spans = TemporalDensityPeakClustering(variant, 0.7, 5, 6, 0.2)(x[None])
         assert spans[0].tolist() == reference_spans(x, variant, 0.7, 5, 6, 0.2)
+
+
+@pytest.mark.parametrize("variant", ["original", "fixed"])
+def test_compiled_density_equals_torch_path(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The CPU row-pass kernels (density_cpu) give bit-identical seed scores to the vectorised
+    torch expressions, also with padding and tied similarities."""
+    import tokenizers_impl.varstok.clustering as clustering
+
+    settings = clustering.ClusteringSettings(variant)
+    generator = torch.Generator().manual_seed(5)
+    x = torch.randn(3, 90, 16, generator=generator)
+    x[:, 10] = x[:, 11]
+    lengths = torch.tensor([90, 41, 11])
+    valid = torch.arange(90).view(1, -1) < lengths.view(-1, 1)
+    sim = clustering.similarity(x)
+    compiled = clustering.seed_scores(sim, valid, lengths, settings)
+    monkeypatch.setattr(clustering, "COMPILED_DENSITY_ON_CPU", False)
+    assert torch.equal(compiled, clustering.seed_scores(sim, valid, lengths, settings))

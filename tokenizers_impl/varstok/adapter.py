@@ -5,7 +5,9 @@ Tokens are the implicit-duration ids ``code + (span - 1) * 4096`` (vocabulary ``
 ``config`` (YAML; default: ``config.yaml`` beside the checkpoint), ``checkpoint`` (file, folder or
 hub id ``owner/name[:file]``; default: the shipped tiny model in ``pretrained/varstok_tiny``),
 ``clustering`` (original/fixed), ``threshold``, ``max_span``, ``k``, ``beta``, ``name``,
-``device``, ``trained`` (None = infer from the checkpoint's ``global_step``).
+``device``, ``trained`` (None = infer from the checkpoint's ``global_step``), ``chunk_seconds``
+(files longer than this are encoded/decoded in chunks with ``context_seconds`` of context on
+each side, so memory stays bounded; None = one pass; see ``tokenizers_impl/varstok/chunking.py``).
 """
 
 from __future__ import annotations
@@ -18,11 +20,14 @@ import torch
 from bench.contract import TokenBatch, TokenizerInfo
 from bench.trust import safe_torch_load
 from tokenizers_impl.varstok.checkpoint import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, resolve_file
+from tokenizers_impl.varstok.chunking import DEFAULT_CHUNK_FRAMES, DEFAULT_CONTEXT_FRAMES
 from tokenizers_impl.varstok.model import VARSTok
 
 PRETRAINED_DIR = Path(__file__).resolve().parent / "pretrained"
 SAMPLE_RATE = 24000
 FRAME_RATE = 75.0
+DEFAULT_CHUNK_SECONDS = DEFAULT_CHUNK_FRAMES / FRAME_RATE  # 30 s
+DEFAULT_CONTEXT_SECONDS = DEFAULT_CONTEXT_FRAMES / FRAME_RATE  # 1 s
 
 
 def resolve_model_files(
@@ -57,6 +62,21 @@ def checkpoint_was_trained(path: Path) -> bool:
         raw = safe_torch_load(path)
     step = raw.get("global_step") if isinstance(raw, dict) else None
     return step is None or int(step) > 0
+
+
+def set_chunking(model: torch.nn.Module, chunk_seconds: float | None,
+                 context_seconds: float) -> str:
+    """Apply the long-file chunk settings to a loaded model; returns them for the notes."""
+    fe = model.feature_extractor
+    if chunk_seconds is None:
+        fe.chunk_frames = None
+        return "chunking off"
+    if chunk_seconds <= 0 or context_seconds < 0:
+        raise ValueError(f"chunk_seconds must be > 0 and context_seconds >= 0, got "
+                         f"{chunk_seconds}, {context_seconds}")
+    fe.chunk_frames = max(1, round(chunk_seconds * FRAME_RATE))
+    fe.context_frames = round(context_seconds * FRAME_RATE)
+    return f"chunks of {chunk_seconds} s (+{context_seconds} s context) past {chunk_seconds} s"
 
 
 def check_waveforms(waveforms: torch.Tensor, lengths: torch.Tensor, min_samples: int) -> None:
@@ -143,6 +163,8 @@ def build(
     device: str = "cpu",
     trained: bool | None = None,
     bandwidth_id: int = 0,
+    chunk_seconds: float | None = DEFAULT_CHUNK_SECONDS,
+    context_seconds: float = DEFAULT_CONTEXT_SECONDS,
     **unknown: Any,
 ) -> VarstokTokenizer:
     """Build the VARSTok tokenizer from suite settings (see module docstring)."""
@@ -154,6 +176,7 @@ def build(
                                    threshold=threshold, max_span=max_span, k=k, beta=beta)
     is_trained = checkpoint_was_trained(ckpt_file) if trained is None else bool(trained)
     notes = f"clustering={clustering} threshold={threshold} max_span={max_span} k={k} beta={beta}"
+    notes += "; " + set_chunking(model, chunk_seconds, context_seconds)
     if shipped:
         notes += "; shipped tiny model"
     info = TokenizerInfo(family="varstok", checkpoint=str(checkpoint or ckpt_file),

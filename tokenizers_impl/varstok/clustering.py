@@ -33,11 +33,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from tokenizers_impl.varstok.density_cpu import denser_extremes, top_similarities
 from tokenizers_impl.varstok.greedy_cpu import greedy_spans_compiled
 
 VARIANTS = ("original", "fixed")
 MAX_TABLE_REACH = 8  # lookup tables have 4**reach rows
 COMPILED_GREEDY_ON_CPU = True  # CPU: the compiled sequential pass (greedy_cpu); GPU: rounds
+COMPILED_DENSITY_ON_CPU = True  # CPU: density/delta by compiled row passes (density_cpu)
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,12 @@ class ClusteringSettings:
 def similarity(x_t: torch.Tensor) -> torch.Tensor:
     """[B, T, D] -> [B, T, T] cosine similarity mapped to [0, 1] as ``(cos + 1) / 2``.
 
-    Computed as ``0.5 * cos + 0.5`` inside one batched GEMM: scaling by 0.5 is exact, so the
-    values are bit-identical to ``(matmul + 1) / 2`` while saving two passes over [T, T].
+    The same ops as the official code (``matmul``, then ``+ 1`` and ``/ 2`` in place): a fused
+    ``baddbmm`` runs another GEMM kernel whose last-bit rounding differs, and near-identical
+    frames make seed order hang on single ulps of this matrix.
     """
     x_n = F.normalize(x_t, dim=-1)
-    ones = torch.ones(1, 1, 1, dtype=x_n.dtype, device=x_n.device).expand(
-        x_n.shape[0], x_n.shape[1], x_n.shape[1])
-    return torch.baddbmm(ones, x_n, x_n.transpose(1, 2), beta=0.5, alpha=0.5)
+    return torch.matmul(x_n, x_n.transpose(1, 2)).add_(1).div_(2)
 
 
 def seed_scores(
@@ -78,9 +79,12 @@ def seed_scores(
     point, min/max distances are taken as ``1 - max/min similarity`` (same values, fewer passes).
     """
     frames = sim.shape[1]
+    k = settings.k
+    if (sim.device.type == "cpu" and COMPILED_DENSITY_ON_CPU and sim.dtype == torch.float32
+            and bool((lengths >= k + 1).all())):
+        return _seed_scores_compiled(sim, valid, settings)
     padded = not bool(valid.all())
     valid_j = valid.unsqueeze(1)
-    k = settings.k
     width = min(k + 1, frames)
     ranked = torch.where(valid_j, sim, float("-inf")) if padded else sim
     top = ranked.topk(width, dim=-1).values[:, :, 1:]
@@ -104,6 +108,24 @@ def seed_scores(
         delta = 1 - torch.where(higher, sim, float("-inf")).amax(dim=2)
         widest = 1 - (torch.where(valid_j, sim, float("inf")) if padded else sim).amin(dim=2)
     delta = torch.where(torch.isinf(delta), widest, delta)
+    return (rho * delta).masked_fill(~valid, float("-inf"))
+
+
+def _seed_scores_compiled(
+    sim: torch.Tensor, valid: torch.Tensor, settings: ClusteringSettings
+) -> torch.Tensor:
+    """``seed_scores`` by two compiled row passes (``density_cpu``), no T x T temporaries; the
+    same torch expressions on the [B, T, k + 1] / [B, T] results, hence identical values."""
+    top = top_similarities(sim, valid, settings.k + 1)[:, :, 1:]
+    knn_mean = top.mean(dim=-1)
+    original = settings.variant == "original"
+    rho = torch.exp(-knn_mean) if original else torch.exp(knn_mean)
+    denser, widest = denser_extremes(sim, valid, rho, fixed=not original)
+    if original:
+        delta = torch.where(torch.isinf(denser), widest, denser)
+    else:
+        delta = 1 - denser
+        delta = torch.where(torch.isinf(delta), 1 - widest, delta)
     return (rho * delta).masked_fill(~valid, float("-inf"))
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
+from tokenizers_impl.varstok.chunking import DEFAULT_CHUNK_FRAMES, DEFAULT_CONTEXT_FRAMES, pieces
 from tokenizers_impl.varstok.clustering import TemporalDensityPeakClustering
 from tokenizers_impl.varstok.quantizer import VectorQuantizer
 from tokenizers_impl.varstok.seanet import SEANetDecoder, SEANetEncoder
@@ -82,10 +83,18 @@ class EncodecFeatures(nn.Module):
         self.encodec = _Encodec(encoder, decoder, quantizer)
         self.cluster = clustering
 
-    encode_items_separately_on_cpu = True
-    """On CPU a padded batch of long clips makes the encoder's convolutions memory-bound (16
-    clips of 3-12 s ran 3.7x slower than one at a time), so padded batches are encoded item by
-    item there; clustering, quantization and decoding stay batched. GPUs use the padded path."""
+    exact_batches = True
+    """Inference (``infer``) encodes each item of a batch alone, at its own length, from a fresh
+    copy of its samples: every kernel then sees the shapes it sees for that item alone, so tokens
+    cannot depend on what else shares the batch. (A padded batch runs other kernels for other
+    shapes; their last-bit rounding differences flip clustering and VQ decisions that lie within
+    rounding of their threshold, see ``tokenizers_impl/varstok/README.md``.) ``False``: padded
+    batches (faster on a GPU), equal to one-at-a-time only up to float rounding."""
+
+    chunk_frames: int | None = DEFAULT_CHUNK_FRAMES
+    context_frames: int = DEFAULT_CONTEXT_FRAMES
+    """Inference on files longer than ``chunk_frames`` runs in chunks (``chunking`` module);
+    ``None`` = one pass whatever the length (memory quadratic in length)."""
 
     @property
     def hop_length(self) -> int:
@@ -97,9 +106,6 @@ class EncodecFeatures(nn.Module):
         """audio [B, N] (+ sample lengths) -> encoder output [B, D, T], frame lengths [B]."""
         if audio.dim() != 2:
             raise ValueError(f"audio must be [B, N], got {tuple(audio.shape)}")
-        if (lengths is not None and audio.shape[0] > 1 and audio.device.type == "cpu"
-                and self.encode_items_separately_on_cpu):
-            return self._encode_each_item(audio, lengths.to(audio.device).long())
         emb = self.encodec.encoder(audio.unsqueeze(1), lengths)
         if lengths is None:
             frames = torch.full((audio.shape[0],), emb.shape[-1], dtype=torch.long,
@@ -108,26 +114,16 @@ class EncodecFeatures(nn.Module):
             frames = self.encodec.encoder.output_lengths(lengths.to(audio.device).long())
         return emb, frames
 
-    def _encode_each_item(
-        self, audio: torch.Tensor, lengths: torch.Tensor
-    ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The padded-batch result, computed one unpadded item at a time (identical frames;
-        the padding frames past each item's length are zeros)."""
-        encoder = self.encodec.encoder
-        frames = encoder.output_lengths(lengths)
-        width = int(encoder.output_lengths(lengths.new_tensor([audio.shape[1]]))[0])
-        emb = audio.new_zeros(audio.shape[0], encoder.dimension, width)
-        for index, samples in enumerate(lengths.tolist()):
-            item = encoder(audio[index : index + 1, :samples].unsqueeze(1))
-            emb[index, :, : item.shape[-1]] = item[0]
-        return emb, frames
-
     def forward(
         self, audio: torch.Tensor, bandwidth_id: torch.Tensor | None = None,
         lengths: torch.Tensor | None = None,
     ) -> EncodedFrames:
         """Encode, cluster (if enabled), quantize; the training path (EMA codebook, commit loss)."""
         emb, frames = self.encode_frames(audio, lengths)
+        return self.tokens_from_frames(emb, frames)
+
+    def tokens_from_frames(self, emb: torch.Tensor, frames: torch.Tensor) -> EncodedFrames:
+        """Cluster (if enabled) and quantize encoder output [B, D, T] with frame lengths [B]."""
         width = emb.shape[-1]
         if self.cluster is not None:
             pooled, spans = self.cluster(emb, frames)
@@ -138,10 +134,61 @@ class EncodecFeatures(nn.Module):
         quantized, codes, loss = self.encodec.quantizer(pooled, mask)
         return EncodedFrames(quantized, codes, loss, spans, mask, emb, frames)
 
+    def encode_item(
+        self, wav: torch.Tensor, bandwidth_id: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """One item's real samples [N] -> (features [D, L], codes [L], spans [L]); chunked
+        past ``chunk_frames`` (see ``chunking``), computed from fresh copies either way."""
+        hop = self.hop_length
+        total = -(-wav.numel() // hop)
+        plan = pieces(total, self.chunk_frames, self.context_frames)
+        if len(plan) == 1:
+            out = self.forward(own_copy(wav), bandwidth_id)
+            return out.quantized[0], out.codes[0, 0], out.spans[0]
+        parts = []
+        for piece in plan:
+            segment = wav[piece.context_start * hop : piece.context_stop * hop]
+            emb = self.encodec.encoder(own_copy(segment).unsqueeze(1))
+            own = own_copy(emb[0, :, piece.offset : piece.offset + piece.size])
+            out = self.tokens_from_frames(own, torch.tensor([own.shape[-1]], device=own.device))
+            parts.append((out.quantized[0], out.codes[0, 0], out.spans[0]))
+        return (torch.cat([p[0] for p in parts], dim=1), torch.cat([p[1] for p in parts]),
+                torch.cat([p[2] for p in parts]))
+
     def infer(
         self, audio: torch.Tensor, bandwidth_id: torch.Tensor | None = None,
         lengths: torch.Tensor | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Official return convention: (features, codes [1, B, L], commit_loss, spans [B, L])."""
-        out = self.forward(audio, bandwidth_id, lengths)
-        return out.quantized, out.codes, out.commit_loss, out.spans
+        """Official return convention: (features, codes [1, B, L], commit_loss, spans [B, L]).
+
+        With ``exact_batches`` each item is encoded alone (see there) and the results padded.
+        """
+        if not self.exact_batches or self.training:
+            out = self.forward(audio, bandwidth_id, lengths)
+            return out.quantized, out.codes, out.commit_loss, out.spans
+        items = [self.encode_item(row, bandwidth_id) for row in item_rows(audio, lengths)]
+        width = max((item[2].numel() for item in items), default=0)
+        batch, dim = audio.shape[0], self.encodec.quantizer.dimension
+        features = audio.new_zeros(batch, dim, width)
+        codes = torch.full((1, batch, width), -1, dtype=torch.long, device=audio.device)
+        spans = torch.zeros(batch, width, dtype=torch.long, device=audio.device)
+        for index, (item_features, item_codes, item_spans) in enumerate(items):
+            count = item_spans.numel()
+            features[index, :, :count] = item_features
+            codes[0, index, :count] = item_codes
+            spans[index, :count] = item_spans
+        loss = torch.zeros((), device=audio.device)
+        return features, codes, loss, spans
+
+
+def item_rows(audio: torch.Tensor, lengths: torch.Tensor | None) -> list[torch.Tensor]:
+    """The real samples of each row of a padded batch [B, N] (views, no copies)."""
+    if lengths is None:
+        return list(audio)
+    return [row[: int(n)] for row, n in zip(audio, lengths.tolist(), strict=True)]
+
+
+def own_copy(values: torch.Tensor) -> torch.Tensor:
+    """A fresh contiguous copy with a batch axis in front ([1, ...]): the kernels then see the
+    same shapes, strides and (allocator-aligned) addresses whichever batch the values came from."""
+    return values.unsqueeze(0).clone(memory_format=torch.contiguous_format)

@@ -21,9 +21,10 @@ from tokenizers_impl.varstok.checkpoint import (
     load_state_dict,
     resolve_file,
 )
+from tokenizers_impl.varstok.chunking import pieces
 from tokenizers_impl.varstok.clustering import ClusteringSettings, TemporalDensityPeakClustering
 from tokenizers_impl.varstok.duration import expand_spans, ids_to_spans, spans_to_ids
-from tokenizers_impl.varstok.feature_extractor import EncodecFeatures, EncodedFrames
+from tokenizers_impl.varstok.feature_extractor import EncodecFeatures, EncodedFrames, own_copy
 from tokenizers_impl.varstok.head import ISTFTHead
 
 PathLike = str | os.PathLike[str]
@@ -161,14 +162,53 @@ class VARSTok(nn.Module):
         self, features_input: torch.Tensor, cluster_lengths: torch.Tensor | None = None,
         bandwidth_id: torch.Tensor | int | None = None,
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """Like ``decode`` but also returns the real sample count of each item [B]."""
+        """Like ``decode`` but also returns the real sample count of each item [B].
+
+        With ``feature_extractor.exact_batches`` (the default) each item is decoded alone at its
+        own length from a fresh copy of its features, so its audio is bit-identical whatever
+        else shares the batch; otherwise one padded batch (equal up to float rounding).
+        """
         bw = self._bandwidth(bandwidth_id, features_input.device)
-        if cluster_lengths is not None:
-            frames_in, frames = expand_spans(features_input, cluster_lengths)
-        else:
-            frames_in = features_input
-            frames = torch.full((features_input.shape[0],), features_input.shape[-1],
-                                dtype=torch.long, device=features_input.device)
+        if cluster_lengths is None:
+            cluster_lengths = torch.ones(features_input.shape[0], features_input.shape[-1],
+                                         dtype=torch.long, device=features_input.device)
+        if not self.feature_extractor.exact_batches:
+            return self._decode_padded(features_input, cluster_lengths, bw)
+        cluster_lengths = cluster_lengths.to(features_input.device).long()
+        items = []
+        for feats, spans in zip(features_input, cluster_lengths, strict=True):
+            count = int((spans > 0).sum())
+            if count == 0:  # an empty item decodes to no samples
+                items.append(features_input.new_zeros(0))
+                continue
+            frames_in, _ = expand_spans(own_copy(feats[:, :count]), own_copy(spans[:count]))
+            items.append(self._decode_frames(frames_in[0], bw))
+        samples = torch.tensor([p.numel() for p in items], dtype=torch.long,
+                               device=features_input.device)
+        audio = features_input.new_zeros(len(items), int(samples.max()) if items else 0)
+        for index, piece in enumerate(items):
+            audio[index, : piece.numel()] = piece
+        return audio, samples
+
+    def _decode_frames(self, frames: torch.Tensor, bw: torch.Tensor) -> torch.Tensor:
+        """One item's frames [D, F] -> audio [F * hop], in chunks past ``chunk_frames``."""
+        fe = self.feature_extractor
+        plan = pieces(frames.shape[-1], fe.chunk_frames, fe.context_frames)
+        if len(plan) == 1:
+            return self.head(self.backbone(own_copy(frames), bandwidth_id=bw))[0]
+        hop = self.hop_length
+        parts = []
+        for piece in plan:
+            window = own_copy(frames[:, piece.context_start : piece.context_stop])
+            audio = self.head(self.backbone(window, bandwidth_id=bw))[0]
+            parts.append(audio[piece.offset * hop : (piece.offset + piece.size) * hop])
+        return torch.cat(parts)
+
+    def _decode_padded(
+        self, features_input: torch.Tensor, cluster_lengths: torch.Tensor, bw: torch.Tensor
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """One padded batch through backbone and head (padding masked out of every statistic)."""
+        frames_in, frames = expand_spans(features_input, cluster_lengths)
         uneven = bool((frames < frames_in.shape[-1]).any())
         hidden = self.backbone(frames_in, bandwidth_id=bw, lengths=frames if uneven else None)
         audio = self.head(hidden, lengths=frames if uneven else None)

@@ -1,6 +1,7 @@
 """tokbench adapter for WavTokenizer (fixed 75 Hz, one of 4096 codes per frame, no durations).
 
-Settings: ``config``, ``checkpoint`` (file, folder or hub id ``owner/name[:file]``, e.g.
+Settings: ``chunk_seconds`` / ``context_seconds`` (long files in chunks, as for VARSTok),
+``config``, ``checkpoint`` (file, folder or hub id ``owner/name[:file]``, e.g.
 ``novateur/WavTokenizer:WavTokenizer_small_320_24k_4096.ckpt``; default: the shipped tiny model in
 ``tokenizers_impl/varstok/pretrained/wavtokenizer_tiny``), ``name``, ``device``, ``trained``.
 """
@@ -14,11 +15,14 @@ import torch
 
 from bench.contract import TokenBatch, TokenizerInfo
 from tokenizers_impl.varstok.adapter import (
+    DEFAULT_CHUNK_SECONDS,
+    DEFAULT_CONTEXT_SECONDS,
     PRETRAINED_DIR,
     CodecTokenizer,
     check_waveforms,
     checkpoint_was_trained,
     resolve_model_files,
+    set_chunking,
 )
 from tokenizers_impl.wavtokenizer.model import WavTokenizer
 
@@ -51,6 +55,8 @@ def build(
     device: str = "cpu",
     trained: bool | None = None,
     bandwidth_id: int = 0,
+    chunk_seconds: float | None = DEFAULT_CHUNK_SECONDS,
+    context_seconds: float = DEFAULT_CONTEXT_SECONDS,
     **unknown: Any,
 ) -> WavTokenizerTokenizer:
     """Build the WavTokenizer tokenizer from suite settings (see module docstring)."""
@@ -60,6 +66,9 @@ def build(
         config, checkpoint, PRETRAINED_DIR / "wavtokenizer_tiny")
     model = WavTokenizer.from_pretrained(cfg_file, ckpt_file)
     is_trained = checkpoint_was_trained(ckpt_file) if trained is None else bool(trained)
+    notes = set_chunking(model, chunk_seconds, context_seconds)
+    if shipped:
+        notes += "; shipped tiny model"
     info = TokenizerInfo(family="wavtokenizer", checkpoint=str(checkpoint or ckpt_file),
-                         trained=is_trained, notes="shipped tiny model" if shipped else "")
+                         trained=is_trained, notes=notes)
     return WavTokenizerTokenizer(model, name or "wavtokenizer-75hz", info, bandwidth_id).to(device)
