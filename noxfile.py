@@ -66,6 +66,13 @@ def benchmarks(session: nox.Session) -> None:
     session.run("python", "tests/benchmarks/bench_runner.py")
     session.run("python", "tests/benchmarks/bench_neural_metrics.py")
     session.run("python", "tests/benchmarks/bench_compare.py")
+    session.run("python", "tests/benchmarks/bench_long_audio.py")
+    session.run("python", "tests/benchmarks/bench_cli_list.py")
+    if os.path.exists(".tokbench_cache/demo.sqlite"):  # after `nox -s demo`
+        session.run("python", "tests/benchmarks/bench_report.py", "--store",
+                    ".tokbench_cache/demo.sqlite", "--run", "demo", "--out", "reports/demo")
+    else:
+        session.log("skipping the report benchmark: run `nox -s demo` first")
     official = os.environ.get("OFFICIAL_VARSTOK_REPO")
     if official:
         session.run("python", "tests/benchmarks/bench_varstok_clustering.py",
