@@ -16,8 +16,8 @@ from bench.trust import TRUST_ENV, is_trusted
 def test_worker_accepts_audio_under_the_drivers_dataset_roots(tmp_path: Path, monkeypatch
                                                                ) -> None:
     monkeypatch.setattr(paths, "_dataset_roots", set())
-    monkeypatch.delenv(TRUST_ENV, raising=False)
-    monkeypatch.delenv(paths.ALLOW_ABSOLUTE_ENV, raising=False)
+    monkeypatch.setenv(TRUST_ENV, "")  # recorded, so the test leaves no trust behind
+    monkeypatch.setenv(paths.ALLOW_ABSOLUTE_ENV, "")
     audio, cache = tmp_path / "audio", tmp_path / "cache"
     audio.mkdir()
     cache.mkdir()
@@ -37,6 +37,6 @@ def test_worker_accepts_audio_under_the_drivers_dataset_roots(tmp_path: Path, mo
 
 
 def test_trust_travels_only_when_given(monkeypatch) -> None:
-    monkeypatch.delenv(TRUST_ENV, raising=False)
+    monkeypatch.setenv(TRUST_ENV, "")  # recorded, so the test leaves no trust behind
     grant_permissions({"trusted": True})
     assert is_trusted()
