@@ -307,3 +307,20 @@ class TokenizerInfo:
     checkpoint: str | None = None
     trained: bool = True
     notes: str = ""
+
+
+def check_waveforms(waveforms: torch.Tensor, lengths: torch.Tensor, min_samples: int = 1
+                    ) -> None:
+    """Reject a batch no tokenizer can encode (wrong shape or dtype, lengths out of range,
+    NaN/Inf), with a reason; every family's ``encode`` calls it first."""
+    if waveforms.dim() != 2:
+        raise ValueError(f"waveforms must be [B, T] mono, got shape {tuple(waveforms.shape)}")
+    if lengths.shape != (waveforms.shape[0],):
+        raise ValueError(f"lengths must be [B]={waveforms.shape[0]}, got {tuple(lengths.shape)}")
+    if not waveforms.is_floating_point():
+        raise ValueError(f"waveforms must be floating point, got {waveforms.dtype}")
+    if bool((lengths < min_samples).any()) or bool((lengths > waveforms.shape[1]).any()):
+        raise ValueError(f"every length must be in [{min_samples}, {waveforms.shape[1]}], got "
+                         f"{lengths.tolist()}")
+    if not bool(torch.isfinite(waveforms).all()):
+        raise ValueError("waveforms contain NaN or inf")

@@ -15,22 +15,7 @@ from abc import ABC, abstractmethod
 import torch
 import torchaudio.functional as AF
 
-from bench.contract import Codebook, TokenBatch, TokenizerInfo
-
-
-def check_waveforms(waveforms: torch.Tensor, lengths: torch.Tensor) -> None:
-    """Reject inputs no codec can encode, with a reason."""
-    if waveforms.dim() != 2:
-        raise ValueError(f"waveforms must be [B, T] mono, got shape {tuple(waveforms.shape)}")
-    if lengths.shape != (waveforms.shape[0],):
-        raise ValueError(f"lengths must be [B]={waveforms.shape[0]}, got {tuple(lengths.shape)}")
-    if not waveforms.is_floating_point():
-        raise ValueError(f"waveforms must be floating point, got {waveforms.dtype}")
-    if bool((lengths < 1).any()) or bool((lengths > waveforms.shape[1]).any()):
-        raise ValueError(f"every length must be in [1, {waveforms.shape[1]}], got "
-                         f"{lengths.tolist()}")
-    if not bool(torch.isfinite(waveforms).all()):
-        raise ValueError("waveforms contain NaN or inf")
+from bench.contract import Codebook, TokenBatch, TokenizerInfo, check_waveforms
 
 
 class CodecAdapter(ABC):

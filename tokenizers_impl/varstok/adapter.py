@@ -17,7 +17,7 @@ from typing import Any
 
 import torch
 
-from bench.contract import TokenBatch, TokenizerInfo
+from bench.contract import TokenBatch, TokenizerInfo, check_waveforms
 from bench.trust import safe_torch_load
 from tokenizers_impl.varstok.checkpoint import DEFAULT_CHECKPOINT, DEFAULT_CONFIG, resolve_file
 from tokenizers_impl.varstok.chunking import DEFAULT_CHUNK_FRAMES, DEFAULT_CONTEXT_FRAMES
@@ -77,21 +77,6 @@ def set_chunking(model: torch.nn.Module, chunk_seconds: float | None,
     fe.chunk_frames = max(1, round(chunk_seconds * FRAME_RATE))
     fe.context_frames = round(context_seconds * FRAME_RATE)
     return f"chunks of {chunk_seconds} s (+{context_seconds} s context) past {chunk_seconds} s"
-
-
-def check_waveforms(waveforms: torch.Tensor, lengths: torch.Tensor, min_samples: int) -> None:
-    """Reject inputs the codec cannot meaningfully encode, with a reason."""
-    if waveforms.dim() != 2:
-        raise ValueError(f"waveforms must be [B, T] mono, got shape {tuple(waveforms.shape)}")
-    if lengths.shape != (waveforms.shape[0],):
-        raise ValueError(f"lengths must be [B]={waveforms.shape[0]}, got {tuple(lengths.shape)}")
-    if not waveforms.is_floating_point():
-        raise ValueError(f"waveforms must be floating point, got {waveforms.dtype}")
-    if bool((lengths < min_samples).any()) or bool((lengths > waveforms.shape[1]).any()):
-        raise ValueError(f"every length must be in [{min_samples}, {waveforms.shape[1]}], got "
-                         f"{lengths.tolist()}")
-    if not bool(torch.isfinite(waveforms).all()):
-        raise ValueError("waveforms contain NaN or inf")
 
 
 class CodecTokenizer:

@@ -13,13 +13,12 @@ from typing import Any
 
 import torch
 
-from bench.contract import TokenBatch, TokenizerInfo
+from bench.contract import TokenBatch, TokenizerInfo, check_waveforms
 from tokenizers_impl.varstok.adapter import (
     DEFAULT_CHUNK_SECONDS,
     DEFAULT_CONTEXT_SECONDS,
     PRETRAINED_DIR,
     CodecTokenizer,
-    check_waveforms,
     checkpoint_was_trained,
     resolve_model_files,
     set_chunking,
