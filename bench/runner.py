@@ -31,6 +31,7 @@ from bench.execution.metrics import (
     LoadedMetric,
     MetricPool,
     compute_guarded,
+    crash_prone,
     picklable,
     try_load_metric,
 )
@@ -146,7 +147,7 @@ class _Run:
     def _start_pool(self, metrics: list[LoadedMetric]) -> None:
         workers = self.suite.batch.workers
         for m in metrics:
-            if workers > 0 and m.pool_safe and picklable(m.metric):
+            if crash_prone(m) or (workers > 0 and m.pool_safe and picklable(m.metric)):
                 self.pool_metrics.append(m)
             else:
                 self.inline_metrics.append(m)
@@ -241,8 +242,12 @@ class _Run:
                         todo.append((rec, item, h))
                     else:
                         rec.values[m.id] = hit  # type: ignore[index]
-                for (rec, _, h), value in zip(
-                        todo, compute_guarded(m.metric, [t[1] for t in todo]), strict=True):
+                todo_items = [t[1] for t in todo]
+                if crash_prone(m) and self.pool is not None:  # contained, never in this process
+                    scored = self.pool.score(todo_items, (m.id,)).get(m.id, [])
+                else:
+                    scored = compute_guarded(m.metric, todo_items)
+                for (rec, _, h), value in zip(todo, scored, strict=True):
                     rec.values[m.id] = value  # type: ignore[index]
                     self.store.cache_reference(h, m.id, m.metric.info.version, m.settings_hash,
                                                *value)

@@ -97,6 +97,9 @@ class Metric(ABC):
     """A batched metric. Subclasses set ``info`` and implement ``compute_one`` or ``compute``."""
 
     info: ClassVar[MetricInfo]
+    native_crash_risk: ClassVar[bool] = False
+    """Runs native code that can kill its process (a segfault): the runner computes it only
+    in worker processes, where a crash is contained and recorded, never in the main one."""
 
     def unavailable_reason(self) -> str | None:
         """Why this metric cannot run here (missing package or weights), or None if it can."""

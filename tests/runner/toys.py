@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
 import time
 from typing import ClassVar
 
@@ -126,6 +128,20 @@ class ToyTextLength(Metric):
         return {"total_chars": MetricValue(float(sum(len(str(i.text)) for i in scored)))}
 
 
+class ToyCrash(Metric):
+    """Peak level of the hypothesis, except that it segfaults its process on ``tone2``: the
+    stand-in for a native library crash (pesq on long audio) that must be contained."""
+
+    info = MetricInfo(id="toy_crash", needs_reference=True, protocol="toy segfault")
+    native_crash_risk = True
+    victim: ClassVar[str] = "tone2"
+
+    def compute_one(self, item: MetricInput) -> MetricValue:
+        if item.utt_id == self.victim:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return MetricValue(float(np.max(np.abs(item.hypothesis))))
+
+
 def write_tone_set(root, sample_rate: int = 8000, n: int = 6, corrupt: bool = False):
     """``n`` sine tones of different lengths/levels (+ optional corrupt file) and a manifest."""
     root.mkdir(parents=True, exist_ok=True)
@@ -168,3 +184,4 @@ def register_toys() -> None:
     registry.register_metric("toy_snr", ToySnr)
     registry.register_metric("toy_rms", ToyRms)
     registry.register_metric("toy_text_length", ToyTextLength)
+    registry.register_metric("toy_crash", ToyCrash)
