@@ -27,6 +27,7 @@ from bench.datasets import load_dataset, utterance_seconds
 from bench.execution.batching import length_buckets
 from bench.execution.codec import audio_hash, encode_decode, seed_everything
 from bench.execution.corpus import write_corpus_summaries
+from bench.execution.lock import RunLock
 from bench.execution.metrics import (
     LoadedMetric,
     MetricPool,
@@ -38,7 +39,7 @@ from bench.execution.metrics import (
 from bench.metrics.base import MetricInput
 from bench.provenance import describe_device, git_commit, package_versions, resolve_device
 from bench.registry import load_tokenizer
-from bench.store import Store, UtteranceRecord
+from bench.store import Store, UtteranceRecord, summary_counts
 from bench.suite import GROUND_TRUTH, Suite, VariantSpec
 
 Values = dict[str, tuple[float | None, str | None]]
@@ -56,6 +57,14 @@ class RunSummary:
     skipped_metrics: dict[str, str] = field(default_factory=dict)
     utterances_done: int = 0
     utterances_failed: int = 0
+
+
+def summary_from_store(store: Store, run_id: int, name: str) -> RunSummary:
+    """What the store holds for a run over all its attempts (resumes included)."""
+    done, failed, skipped_variants, skipped_metrics = summary_counts(store, run_id)
+    return RunSummary(run_id=run_id, name=name, skipped_variants=skipped_variants,
+                      skipped_metrics=skipped_metrics, utterances_done=done,
+                      utterances_failed=failed)
 
 
 def run_suite(suite: Suite, store_path: Path | str | None = None, resume: bool = False,
@@ -87,19 +96,32 @@ class _Run:
     def execute(self, resume: bool) -> RunSummary:
         suite, store = self.suite, self.store
         config_hash = suite.config_hash()
-        previous = store.latest_resumable(suite.name, config_hash) if resume else None
+        previous = store.latest_run(suite.name, config_hash) if resume else None
         if previous is not None:
             run_id = previous.id
+            lock = RunLock(store.path, run_id).acquire()  # RunLocked if it is still alive
+            if previous.status == "complete":  # e.g. killed while writing the report
+                lock.release()
+                self.log(f"run {run_id} ({suite.name}) is complete; nothing to compute")
+                return summary_from_store(store, run_id, suite.name)
             self.log(f"resuming run {run_id} ({suite.name}, config {config_hash})")
             store.set_run_status(run_id, "running")
         else:
             if resume:
-                self.log(f"no unfinished run of {suite.name!r} with config {config_hash}; "
+                self.log(f"no run of {suite.name!r} with config {config_hash}; "
                          "starting a new run")
             run_id = store.create_run(suite.name, config_hash, suite.to_dict(), git_commit(),
                                       package_versions(), describe_device(self.device), suite.seed)
+            lock = RunLock(store.path, run_id).acquire()
         self.run_id = run_id
         self.summary = RunSummary(run_id=run_id, name=suite.name)
+        try:
+            return self._execute_locked()
+        finally:
+            lock.release()
+
+    def _execute_locked(self) -> RunSummary:
+        suite, store, run_id = self.suite, self.store, self.run_id
         try:
             metrics = self._load_metrics()
             self._start_pool(metrics)
@@ -127,7 +149,10 @@ class _Run:
         finally:
             if self.pool is not None:
                 self.pool.shutdown()
-        store.set_run_status(run_id, "complete")
+        store.set_run_status(run_id, "complete")  # the store is full; the report is separate
+        whole = summary_from_store(store, run_id, suite.name)  # all attempts, not just this one
+        self.summary.utterances_done = whole.utterances_done
+        self.summary.utterances_failed = whole.utterances_failed
         return self.summary
 
     def _load_metrics(self) -> list[LoadedMetric]:

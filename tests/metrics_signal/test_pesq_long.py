@@ -8,6 +8,7 @@ survives it.
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -63,7 +64,7 @@ def test_long_pesq_is_the_weighted_mean_of_segments(long_pair) -> None:
     bounds = segment_bounds(ref, 16000, 30.0)
     assert len(bounds) == 5 and bounds[0][0] == 0 and bounds[-1][1] == len(ref)
     assert all(b - a <= 30 * 16000 for a, b in bounds)
-    assert all(b1 == a2 for (_, b1), (a2, _) in zip(bounds[:-1], bounds[1:], strict=True))
+    assert all(b1 == a2 for (_, b1), (a2, _) in itertools.pairwise(bounds))
     (value,) = stream_isolated(_metric_pesq, [long_pair])  # isolated: a regression must not
     assert isinstance(value, float), value                 # take the test process down
     scores = [pesq.pesq(16000, ref[a:b], hyp[a:b], "wb") for a, b in bounds]
