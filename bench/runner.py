@@ -27,6 +27,7 @@ from bench.datasets import load_dataset, utterance_seconds
 from bench.execution.batching import length_buckets
 from bench.execution.codec import audio_hash, encode_decode, seed_everything
 from bench.execution.corpus import write_corpus_summaries
+from bench.execution.length import check_input_seconds, mark_length
 from bench.execution.lock import RunLock
 from bench.execution.metrics import (
     LoadedMetric,
@@ -158,7 +159,7 @@ class _Run:
     def _load_metrics(self) -> list[LoadedMetric]:
         loaded: list[LoadedMetric] = []
         for spec in self.suite.metrics:
-            metric, reason = try_load_metric(spec)
+            metric, reason = try_load_metric(spec, length_policy=self.suite.batch.length_policy)
             if metric is None:
                 self.summary.skipped_metrics[spec.id] = reason or "unknown"
                 self.store.record_metric(self.run_id, spec.id, "skipped", reason)
@@ -246,6 +247,8 @@ class _Run:
             for utt in batch:
                 try:
                     ref, decisions = load_audio(utt.resolved_path(root))
+                    check_input_seconds(len(ref) / decisions.source_sr,
+                                        self.suite.batch.min_input_seconds)
                 except Exception as err:
                     records.append(self._failed(dataset, GROUND_TRUTH, utt, err, metrics))
                     continue
@@ -315,6 +318,7 @@ class _Run:
         for utt in batch:
             try:
                 ref, dec = load_audio(utt.resolved_path(root))
+                check_input_seconds(len(ref) / dec.source_sr, self.suite.batch.min_input_seconds)
                 wav = resample(ref, dec.source_sr, sr)
             except Exception as err:
                 records.append(self._failed(dataset, variant.name, utt, err, metrics))
@@ -330,11 +334,14 @@ class _Run:
                 records.append(self._failed(dataset, variant.name, utt, out, metrics))
                 continue
             tokens, spans, side_bits, recon = out
-            items.append(MetricInput(
+            item = MetricInput(
                 utt_id=utt.id, hypothesis=recon, hypothesis_sr=sr, reference=ref,
                 reference_sr=ref_sr, text=utt.text, language=utt.language, speaker=utt.speaker,
                 tokens=tokens, durations=spans, vocab_size=int(tok.vocab_size),
-                frame_rate=float(tok.frame_rate), side_bits=side_bits))
+                frame_rate=float(tok.frame_rate), side_bits=side_bits)
+            decisions = {**decisions, "length_ratio": mark_length(
+                item, self.suite.batch.length_tolerance, self.suite.batch.length_policy)}
+            items.append(item)
             records.append(UtteranceRecord(
                 dataset, variant.name, utt.id, "ok", seconds=len(ref) / ref_sr,
                 n_tokens=len(tokens), bits_per_token=bits_per_token, side_bits=side_bits,

@@ -80,6 +80,11 @@ class BatchSettings:
     device:      auto (CUDA when available), cpu or cuda
     store_tokens: keep the compressed token ids in the store (spans are always kept); needed
                   for corpus-level token statistics (codebook perplexity, corpus entropy)
+    min_input_seconds: inputs shorter than this are left out with a reason (a 1 ms input
+                  would give tokens_per_s = 1000)
+    length_tolerance: |reconstruction / reference length − 1| beyond which reference-based
+                  metrics leave the pair out with the reason (truncate policy)
+    length_policy: truncate (the papers' protocol) or pad (score mismatched pairs zero-padded)
     """
 
     max_items: int = 8
@@ -87,6 +92,9 @@ class BatchSettings:
     workers: int = 1
     device: str = "auto"
     store_tokens: bool = True
+    min_input_seconds: float = 0.5
+    length_tolerance: float = 0.02
+    length_policy: str = "truncate"
 
 
 @dataclass(frozen=True)
@@ -312,6 +320,9 @@ def _parse_batch(value: Any, problems: list[str]) -> BatchSettings:
         "workers": lambda v: isinstance(v, int) and v >= 0,
         "device": lambda v: v in ("auto", "cpu", "cuda") or str(v).startswith("cuda:"),
         "store_tokens": lambda v: isinstance(v, bool),
+        "min_input_seconds": lambda v: isinstance(v, (int, float)) and v >= 0,
+        "length_tolerance": lambda v: isinstance(v, (int, float)) and v >= 0,
+        "length_policy": lambda v: v in ("truncate", "pad"),
     }
     for key, ok in checks.items():
         if key in settings and not ok(settings[key]):

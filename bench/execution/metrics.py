@@ -5,6 +5,7 @@ native crashes are contained (see ``bench.execution.isolation``)."""
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
 import os
 import pickle
@@ -55,10 +56,16 @@ class LoadedMetric:
         return not info.uses_gpu and info.model is None and not info.needs_tokens
 
 
-def try_load_metric(spec: MetricSpec) -> tuple[Metric | None, str | None]:
-    """Build a suite metric, or say why it cannot run here (never raises)."""
+def try_load_metric(spec: MetricSpec, length_policy: str = "truncate"
+                    ) -> tuple[Metric | None, str | None]:
+    """Build a suite metric, or say why it cannot run here (never raises). A run-wide
+    ``length_policy`` other than truncate reaches every metric that takes one, unless the
+    metric's own settings choose."""
     try:
         metric = load_metric(spec.id, **spec.settings)
+        if (length_policy != "truncate" and "length_policy" not in spec.settings
+                and "length_policy" in inspect.signature(type(metric)).parameters):
+            metric = load_metric(spec.id, **spec.settings, length_policy=length_policy)
     except Exception as err:  # unknown id, missing dependency, bad settings
         return None, f"{type(err).__name__}: {err}"
     try:

@@ -81,11 +81,11 @@ class PesqMetric(PairedSignalMetric):
         """Why a wide-band score of this pair would be misleading, or None."""
         if self.mode != "wb" or self.allow_band_limited:
             return None
-        for name, sr in (("reference", item.reference_sr), ("reconstruction", item.hypothesis_sr)):
-            if sr and int(sr) < 16000:
-                return (f"band-limited {name} ({int(sr)} Hz < 16 kHz): PESQ-WB on upsampled "
-                        "narrow-band audio is not a wide-band score; set allow_band_limited: true "
-                        "to score it anyway, or use pesq_nb")
+        sr = item.reference_sr
+        if sr and int(sr) < 16000:  # a narrow-band reconstruction is a real loss: scored
+            return (f"band-limited reference ({int(sr)} Hz < 16 kHz): PESQ-WB against an "
+                    "upsampled narrow-band reference is not a wide-band score; set "
+                    "allow_band_limited: true to score it anyway, or use pesq_nb")
         return None
 
     def _pesq(self, rate: int, reference: np.ndarray, hypothesis: np.ndarray

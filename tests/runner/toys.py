@@ -84,6 +84,14 @@ class NanOnLoudTokenizer(MuLawTokenizer):
         return wavs, lens
 
 
+class HalfDecoder(MuLawTokenizer):
+    """μ-law that returns only the first half of each reconstruction (a truncating decoder)."""
+
+    def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        wavs, lens = super().decode(batch)
+        return wavs, lens // 2
+
+
 def broken_factory(**_: object) -> MuLawTokenizer:
     raise FileNotFoundError("weights not found at /nowhere/model.ckpt")
 
@@ -179,6 +187,7 @@ def register_toys() -> None:
     registry.register_tokenizer("mulaw_nan", lambda sample_rate=8000:
                                 NanOnLoudTokenizer(sample_rate))
     registry.register_tokenizer("mulaw_slow", lambda: SlowMuLawTokenizer())
+    registry.register_tokenizer("mulaw_half", lambda: HalfDecoder())
     registry.register_tokenizer("broken", broken_factory)
     registry.register_tokenizer("not_a_tokenizer", lambda: object())
     registry.register_metric("toy_snr", ToySnr)
