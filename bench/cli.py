@@ -78,6 +78,9 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--metrics", required=True, help="comma-separated metric ids")
     score.add_argument("--json", help="write the full result here")
     score.add_argument("--length-policy", default="truncate")
+    score.add_argument("--length-tolerance", type=float, default=0.02,
+                       help="leave a pair out of reference-based metrics when its length ratio "
+                            "differs from 1 by more than this (default 0.02; truncate policy)")
     score.set_defaults(func=_cmd_score)
 
     demo = sub.add_parser("demo", help="synthetic set × every tokenizer with weights × metrics")
@@ -190,7 +193,8 @@ def _cmd_score(args: argparse.Namespace, _rest: list[str]) -> int:
 
     metric_ids = [m.strip() for m in args.metrics.split(",") if m.strip()]
     result = score_directories(Path(args.ref_dir), Path(args.hyp_dir), metric_ids,
-                               length_policy=args.length_policy)
+                               length_policy=args.length_policy,
+                               length_tolerance=args.length_tolerance)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2, default=str), "utf-8")
@@ -212,6 +216,10 @@ def _print_score_table(result: dict[str, Any]) -> None:
             print(f"{side.replace('_', ' ')}: {len(names)} file(s), e.g. {names[0]}")
     for metric, reason in (result.get("skipped_metrics") or {}).items():
         print(f"skipped metric {metric}: {reason}")
+    from bench.score import reason_lines
+
+    for line in reason_lines(result):
+        print(line)
 
 
 def _cmd_demo(args: argparse.Namespace, _rest: list[str]) -> int:
