@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench.report import plots
+from bench.report.exclusions import exclusions_markdown
 from bench.report.html import render_html
 from bench.report.tables import (
     RunData,
@@ -81,7 +82,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
             corpus.to_csv(out / f"{dataset}_corpus.csv", index=False, float_format="%.6g")
         tables = [(title, t) for title, t in (
             ("Quality (mean ± 95% CI over utterances)", display_table(summary, data, "quality")),
-            ("Rates (mean ± 95% CI over utterances)", display_table(summary, data, "rates")),
+            ("Rates (corpus ratio of sums ± 95% CI)", display_table(summary, data, "rates")),
             ("Corpus level (totals over utterances, not means)",
              corpus.round(4) if not corpus.empty else corpus),
         ) if not t.empty and len(t.columns) > 1]
@@ -97,6 +98,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
             md += [f"{title}:", "", to_markdown(t), ""]
         md += [f"![{f.stem}](plots/{f.name})" for f in figures] + [""]
     md += ["## Notes", ""] + [f"{i}. {one_line(n)}" for i, n in enumerate(notes, 1)] + [""]
+    md += exclusions_markdown(data)
     failures = failure_table(data)
     if not failures.empty:
         md += ["## Failed utterances", "", to_markdown(failures), ""]
