@@ -62,6 +62,15 @@ def main(argv: list[str] | None = None) -> int:
         text = err.args[0] if isinstance(err, KeyError) and err.args else err
         print(f"tokbench {args.command}: error: {text}", file=sys.stderr)
         return EXIT_USAGE
+    except RuntimeError as err:
+        from bench.execution.lock import RunLocked
+        from bench.store import StoreLocked
+
+        if not isinstance(err, (RunLocked, StoreLocked)):
+            raise
+        # A live run or another program holds the store: the environment, not misuse.
+        print(f"tokbench {args.command}: error: {err}", file=sys.stderr)
+        return 1
     finally:
         restore()  # the switches last for one command (matters when main() is called in-process)
 
@@ -106,9 +115,12 @@ def _parser() -> argparse.ArgumentParser:
     score.add_argument("--metrics", required=True,
                        help="comma-separated metric ids or groups (e.g. pesq_wb,stoi,dnsmos)")
     score.add_argument("--json", help="write the full result here")
-    score.add_argument("--length-policy", default="truncate",
-                       help="how reference-based metrics treat unequal lengths (default "
-                            "truncate)")
+    score.add_argument("--length-policy", default="truncate", choices=("truncate", "pad"),
+                       help="how reference-based metrics treat unequal lengths: truncate to the "
+                            "shorter (papers' protocol, default) or zero-pad (pad)")
+    score.add_argument("--length-tolerance", type=float, default=0.02,
+                       help="leave a pair out of reference-based metrics when its length ratio "
+                            "differs from 1 by more than this (default 0.02; truncate policy)")
     add_safety_flags(score)
     score.set_defaults(func=_cmd_score)
 
@@ -256,7 +268,8 @@ def _cmd_score(args: argparse.Namespace, _rest: list[str]) -> int:
         raise UsageError("--metrics is empty; give metric ids, e.g. --metrics pesq_wb,stoi")
     metric_ids = expand_metric_ids(requested)
     result = score_directories(Path(args.ref_dir), Path(args.hyp_dir), metric_ids,
-                               length_policy=args.length_policy)
+                               length_policy=args.length_policy,
+                               length_tolerance=args.length_tolerance)
     if args.json:
         Path(args.json).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json).write_text(json.dumps(result, indent=2, default=str), "utf-8")
@@ -280,6 +293,10 @@ def _print_score_table(result: dict[str, Any]) -> None:
             print(f"{side.replace('_', ' ')}: {len(names)} file(s), e.g. {names[0]}")
     for metric, reason in (result.get("skipped_metrics") or {}).items():
         print(f"skipped metric {metric}: {reason}")
+    from bench.score import reason_lines
+
+    for line in reason_lines(result):
+        print(line)
 
 
 def _cmd_demo(args: argparse.Namespace, _rest: list[str]) -> int:

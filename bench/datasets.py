@@ -33,7 +33,12 @@ def manifest_for(spec: DatasetSpec, suite: Suite) -> Path:
 
     args = dict(spec.builder)
     kind = args.pop("kind")
-    key = hashlib.sha256(json.dumps(spec.builder, sort_keys=True).encode()).hexdigest()[:10]
+    identity: dict[str, object] = {"entry": spec.builder}
+    if kind == "folder":  # files added, removed or rewritten give a new manifest
+        identity["listing"] = folder_listing(suite.resolve(args["audio_dir"]))
+        if args.get("transcripts"):
+            identity["transcripts"] = folder_listing(suite.resolve(args["transcripts"]))
+    key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:10]
     out = cache / f"{kind}-{key}.jsonl"
     # The builder lists this folder itself, so its (absolute) audio paths are in the dataset.
     register_dataset_root(suite.resolve(args["audio_dir"] if kind == "folder" else args["root"]))
@@ -46,6 +51,22 @@ def manifest_for(spec: DatasetSpec, suite: Suite) -> Path:
         builders.build_libritts(suite.resolve(args["root"]), args["subset"], out)
     else:
         builders.build_librispeech(suite.resolve(args["root"]), args["subset"], out)
+    return out
+
+
+def folder_listing(path: Path) -> list[tuple[str, int, int]]:
+    """(relative name, size, mtime in ns) of every file under ``path`` (or of ``path`` itself
+    when it is a file): the cache key of a manifest built from a folder."""
+    path = Path(path)
+    if path.is_file():
+        stat = path.stat()
+        return [(path.name, stat.st_size, stat.st_mtime_ns)]
+    if not path.is_dir():
+        return []
+    out = []
+    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+        stat = file.stat()
+        out.append((file.relative_to(path).as_posix(), stat.st_size, stat.st_mtime_ns))
     return out
 
 

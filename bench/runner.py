@@ -29,10 +29,13 @@ from bench.execution.audio_out import AudioOut, token_counts
 from bench.execution.batching import length_buckets
 from bench.execution.codec import audio_hash, encode_decode, seed_everything
 from bench.execution.corpus import write_corpus_summaries
+from bench.execution.length import check_input_seconds, mark_length
+from bench.execution.lock import RunLock
 from bench.execution.metrics import (
     LoadedMetric,
     MetricPool,
     compute_guarded,
+    crash_prone,
     picklable,
     try_load_metric,
 )
@@ -41,7 +44,7 @@ from bench.metrics.models.common import set_run_device
 from bench.provenance import describe_device, git_commit, package_versions, resolve_device
 from bench.registry import load_tokenizer
 from bench.shard import Shard, record_shard, recorded_shard
-from bench.store import Store, UtteranceRecord
+from bench.store import Store, UtteranceRecord, summary_counts
 from bench.suite import GROUND_TRUTH, Suite, VariantSpec
 from tokenizers_impl.precomputed.adapter import is_precomputed, precomputed_outputs
 
@@ -60,6 +63,14 @@ class RunSummary:
     skipped_metrics: dict[str, str] = field(default_factory=dict)
     utterances_done: int = 0
     utterances_failed: int = 0
+
+
+def summary_from_store(store: Store, run_id: int, name: str) -> RunSummary:
+    """What the store holds for a run over all its attempts (resumes included)."""
+    done, failed, skipped_variants, skipped_metrics = summary_counts(store, run_id)
+    return RunSummary(run_id=run_id, name=name, skipped_variants=skipped_variants,
+                      skipped_metrics=skipped_metrics, utterances_done=done,
+                      utterances_failed=failed)
 
 
 def run_suite(suite: Suite, store_path: Path | str | None = None, resume: bool = False,
@@ -101,26 +112,39 @@ class _Run:
     def execute(self, resume: bool) -> RunSummary:
         suite, store = self.suite, self.store
         config_hash = suite.config_hash()
-        previous = store.latest_resumable(suite.name, config_hash) if resume else None
+        previous = store.latest_run(suite.name, config_hash) if resume else None
         if previous is not None and recorded_shard(store.conn, previous.id) != self.shard:
             raise ValueError(f"run {previous.id} in {store.path} evaluated shard "
                              f"{recorded_shard(store.conn, previous.id) or 'none'}, not "
                              f"{self.shard or 'none'}: give each shard its own --store")
         if previous is not None:
             run_id = previous.id
+            lock = RunLock(store.path, run_id).acquire()  # RunLocked if it is still alive
+            if previous.status == "complete":  # e.g. killed while writing the report
+                lock.release()
+                self.log(f"run {run_id} ({suite.name}) is complete; nothing to compute")
+                return summary_from_store(store, run_id, suite.name)
             self.log(f"resuming run {run_id} ({suite.name}, config {config_hash})")
             store.set_run_status(run_id, "running")
         else:
             if resume:
-                self.log(f"no unfinished run of {suite.name!r} with config {config_hash}; "
+                self.log(f"no run of {suite.name!r} with config {config_hash}; "
                          "starting a new run")
             run_id = store.create_run(suite.name, config_hash, suite.to_dict(), git_commit(),
                                       package_versions(), describe_device(self.device), suite.seed)
             if self.shard is not None:
                 record_shard(store.conn, run_id, self.shard)
+            lock = RunLock(store.path, run_id).acquire()
         self.run_id = run_id
         self.summary = RunSummary(run_id=run_id, name=suite.name)
         self.audio = AudioOut(store, run_id, suite.batch.save_audio_mb, self.log)
+        try:
+            return self._execute_locked()
+        finally:
+            lock.release()
+
+    def _execute_locked(self) -> RunSummary:
+        suite, store, run_id = self.suite, self.store, self.run_id
         try:
             metrics = self._load_metrics()
             self._start_pool(metrics)
@@ -154,13 +178,16 @@ class _Run:
                 self.pool.shutdown()
             if self.engine is not None:
                 self.engine.shutdown()
-        store.set_run_status(run_id, "complete")
+        store.set_run_status(run_id, "complete")  # the store is full; the report is separate
+        whole = summary_from_store(store, run_id, suite.name)  # all attempts, not just this one
+        self.summary.utterances_done = whole.utterances_done
+        self.summary.utterances_failed = whole.utterances_failed
         return self.summary
 
     def _load_metrics(self) -> list[LoadedMetric]:
         loaded: list[LoadedMetric] = []
         for spec in self.suite.metrics:
-            metric, reason = try_load_metric(spec)
+            metric, reason = try_load_metric(spec, length_policy=self.suite.batch.length_policy)
             if metric is None:
                 self.summary.skipped_metrics[spec.id] = reason or "unknown"
                 self.store.record_metric(self.run_id, spec.id, "skipped", reason)
@@ -174,7 +201,7 @@ class _Run:
     def _start_pool(self, metrics: list[LoadedMetric]) -> None:
         workers = self.suite.batch.workers
         for m in metrics:
-            if workers > 0 and m.pool_safe and picklable(m.metric):
+            if crash_prone(m) or (workers > 0 and m.pool_safe and picklable(m.metric)):
                 self.pool_metrics.append(m)
             else:
                 self.inline_metrics.append(m)
@@ -250,6 +277,8 @@ class _Run:
             for utt in batch:
                 try:
                     ref, decisions = load_audio(utt.resolved_path(root))
+                    check_input_seconds(len(ref) / decisions.source_sr,
+                                        self.suite.batch.min_input_seconds)
                 except Exception as err:
                     records.append(self._failed(dataset, GROUND_TRUTH, utt, err, metrics))
                     continue
@@ -271,8 +300,12 @@ class _Run:
                         todo.append((rec, item, h))
                     else:
                         rec.values[m.id] = hit  # type: ignore[index]
-                for (rec, _, h), value in zip(
-                        todo, compute_guarded(m.metric, [t[1] for t in todo]), strict=True):
+                todo_items = [t[1] for t in todo]
+                if crash_prone(m) and self.pool is not None:  # contained, never in this process
+                    scored = self.pool.score(todo_items, (m.id,)).get(m.id, [])
+                else:
+                    scored = compute_guarded(m.metric, todo_items)
+                for (rec, _, h), value in zip(todo, scored, strict=True):
                     rec.values[m.id] = value  # type: ignore[index]
                     self.store.cache_reference(h, m.id, m.metric.info.version, m.settings_hash,
                                                *value)
@@ -316,6 +349,7 @@ class _Run:
         for utt in batch:
             try:
                 ref, dec = load_audio(utt.resolved_path(root))
+                check_input_seconds(len(ref) / dec.source_sr, self.suite.batch.min_input_seconds)
                 wav = resample(ref, dec.source_sr, sr)
             except Exception as err:
                 records.append(self._failed(dataset, variant.name, utt, err, metrics))
@@ -340,11 +374,14 @@ class _Run:
             decisions.update(found[1] if found else {})
             self.audio.add(dataset, variant.name, utt.id, recon, hyp_sr, ref, ref_sr,
                            token_counts(tok, tokens))
-            items.append(MetricInput(
+            item = MetricInput(
                 utt_id=utt.id, hypothesis=recon, hypothesis_sr=hyp_sr, reference=ref,
                 reference_sr=ref_sr, text=utt.text, language=utt.language, speaker=utt.speaker,
                 tokens=tokens, durations=spans, vocab_size=int(tok.vocab_size),
-                frame_rate=float(tok.frame_rate), side_bits=side_bits, codebooks=codebooks))
+                frame_rate=float(tok.frame_rate), side_bits=side_bits, codebooks=codebooks)
+            decisions = {**decisions, "length_ratio": mark_length(
+                item, self.suite.batch.length_tolerance, self.suite.batch.length_policy)}
+            items.append(item)
             n_tokens, bits = ((None, 0.0) if tokens is None else  # precomputed: declared rates
                               count_and_bits(torch.from_numpy(tokens), codebooks,
                                              int(tok.vocab_size)))

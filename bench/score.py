@@ -8,12 +8,15 @@ cannot be computed stays ``None`` with its reason, and is left out of the mean.
 from __future__ import annotations
 
 import inspect
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from bench.audio import AudioError, load_audio
+from bench.execution.length import DEFAULT_LENGTH_TOLERANCE, mark_length
+from bench.execution.metrics import LoadedMetric, MetricPool
 from bench.metrics.base import Metric, MetricInput, MetricValue
 from bench.metrics.signal_common import LENGTH_POLICIES
 from bench.registry import load_metrics
@@ -38,30 +41,52 @@ def audio_files(folder: Path) -> dict[str, Path]:
 
 
 def score_directories(
-    ref_dir: Path, hyp_dir: Path, metric_ids: list[str], length_policy: str = "truncate"
+    ref_dir: Path, hyp_dir: Path, metric_ids: list[str], length_policy: str = "truncate",
+    length_tolerance: float = DEFAULT_LENGTH_TOLERANCE,
 ) -> dict:
     """Score every file of ``hyp_dir`` that has a namesake in ``ref_dir``.
 
     Returns ``{"metrics": {id: {"mean", "n", "excluded", "per_utterance", "reasons"}},
-    "unmatched": {"reference_only", "hypothesis_only"}, "skipped_metrics": {id: reason}, ...}``.
+    "unmatched": {"reference_only", "hypothesis_only"}, "skipped_metrics": {id: reason},
+    "length_ratio": {utt: hypothesis / reference seconds}, ...}``. Pairs whose length ratio is
+    outside ``length_tolerance`` are left out of reference-based metrics with the reason
+    (truncate policy). Crash-prone native metrics (pesq) run in a worker process, so a segfault
+    on one file is that file's recorded failure, never the loss of every other file's numbers.
     """
     if length_policy not in LENGTH_POLICIES:
         raise ValueError(f"unknown length policy {length_policy!r}; use one of {LENGTH_POLICIES}")
+    if not length_tolerance >= 0:
+        raise ValueError(f"length tolerance must be >= 0, got {length_tolerance!r}")
     if not metric_ids:
         raise ValueError("no metric ids given")
     references, hypotheses = audio_files(Path(ref_dir)), audio_files(Path(hyp_dir))
     matched = sorted(set(references) & set(hypotheses))
     metrics, skipped = load_metrics(list(metric_ids))
     metrics = [_with_length_policy(m, length_policy) for m in metrics]
+    contained = [LoadedMetric(m, {}) for m in metrics if getattr(m, "native_crash_risk", False)]
+    notes: list[str] = []
+    pool = MetricPool(contained, 1, notes.append) if contained else None
 
     values: dict[str, dict[str, MetricValue]] = {m.info.id: {} for m in metrics}
-    for start in range(0, len(matched), CHUNK):
-        items, failed = _load_chunk(matched[start : start + CHUNK], references, hypotheses)
-        for metric in metrics:
-            for utt, reason in failed.items():
-                values[metric.info.id][utt] = MetricValue.missing(reason)
-            for item, value in zip(items, _compute(metric, items), strict=True):
-                values[metric.info.id][item.utt_id] = value
+    ratios: dict[str, float | None] = {}
+    try:
+        for start in range(0, len(matched), CHUNK):
+            items, failed = _load_chunk(matched[start : start + CHUNK], references, hypotheses)
+            for item in items:
+                ratios[item.utt_id] = mark_length(item, length_tolerance, length_policy)
+            for metric in metrics:
+                for utt, reason in failed.items():
+                    values[metric.info.id][utt] = MetricValue.missing(reason)
+                if pool is not None and getattr(metric, "native_crash_risk", False):
+                    scored = [MetricValue(*v) for v in
+                              pool.score(items, (metric.info.id,)).get(metric.info.id, [])]
+                else:
+                    scored = _compute(metric, items)
+                for item, value in zip(items, scored, strict=True):
+                    values[metric.info.id][item.utt_id] = value
+    finally:
+        if pool is not None:
+            pool.shutdown()
     for metric_id, reason in skipped.items():
         values[metric_id] = {utt: MetricValue.missing(f"metric unavailable: {reason}")
                              for utt in matched}
@@ -76,7 +101,38 @@ def score_directories(
         "reference_dir": str(ref_dir),
         "hypothesis_dir": str(hyp_dir),
         "length_policy": length_policy,
+        "length_tolerance": length_tolerance,
+        "length_ratio": ratios,
+        "length_mismatches": sum(1 for r in ratios.values()
+                                 if r is not None and abs(r - 1.0) > length_tolerance),
+        "notes": notes,
     }
+
+
+def grouped_reasons(result: dict) -> dict[str, list[tuple[str, int]]]:
+    """{metric: [(reason, count), ...]} of the values left out, most frequent first."""
+    out: dict[str, list[tuple[str, int]]] = {}
+    for metric_id, stats in (result.get("metrics") or {}).items():
+        counts = Counter((stats.get("reasons") or {}).values())
+        if counts:
+            out[metric_id] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return out
+
+
+def reason_lines(result: dict) -> list[str]:
+    """Terminal lines: per metric, each distinct reason a value is missing, with its count."""
+    lines = []
+    skipped = result.get("skipped_metrics") or {}
+    for metric_id, reasons in grouped_reasons(result).items():
+        if metric_id in skipped:  # already printed once as a skipped metric
+            continue
+        lines.append(f"{metric_id}: {sum(n for _, n in reasons)} value(s) left out")
+        lines.extend(f"  {n} × {reason}" for reason, n in reasons)
+    mismatched = result.get("length_mismatches") or 0
+    if mismatched:
+        lines.append(f"{mismatched} pair(s) outside the length tolerance "
+                     f"±{float(result.get('length_tolerance', 0)):.0%}")
+    return lines
 
 
 def _with_length_policy(metric: Metric, length_policy: str) -> Metric:

@@ -8,6 +8,7 @@ with nothing lost or duplicated: an utterance is done exactly when its ``utteran
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
@@ -128,6 +129,7 @@ CREATE TABLE IF NOT EXISTS reference_cache (
     PRIMARY KEY (audio_hash, metric, metric_version, settings_hash)
 );
 """
+DEFAULT_STORE_TIMEOUT = 60.0
 
 
 def now() -> str:
@@ -174,17 +176,52 @@ class UtteranceRecord:
     durations: np.ndarray | None = None
 
 
-class Store:
-    """A results database file; safe to reopen after a crash."""
+class StoreLocked(RuntimeError):
+    """Another program holds the store's write lock past the busy timeout (one-line message)."""
 
-    def __init__(self, path: Path | str) -> None:
+
+def store_timeout() -> float:
+    """Seconds SQLite's busy handler keeps retrying a locked store (TOKBENCH_STORE_TIMEOUT)."""
+    try:
+        return float(os.environ.get("TOKBENCH_STORE_TIMEOUT", DEFAULT_STORE_TIMEOUT))
+    except ValueError:
+        return DEFAULT_STORE_TIMEOUT
+
+
+def is_locked_error(err: BaseException) -> bool:
+    return isinstance(err, sqlite3.OperationalError) and (
+        "locked" in str(err) or "busy" in str(err))
+
+
+class Store:
+    """A results database file; safe to reopen after a crash.
+
+    Retry policy for a store another program has locked: SQLite's busy handler retries every
+    statement for ``timeout`` seconds (default 60, ``TOKBENCH_STORE_TIMEOUT``); past that,
+    ``StoreLocked`` with a one-line message instead of a raw ``sqlite3.OperationalError``.
+    """
+
+    def __init__(self, path: Path | str, timeout: float | None = None) -> None:
         self.path = Path(path)
+        self.timeout = store_timeout() if timeout is None else float(timeout)
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(str(self.path), timeout=30)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.executescript(SCHEMA)
-        self.conn.commit()
+        self.conn = sqlite3.connect(str(self.path), timeout=self.timeout)
+        try:
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+            self.conn.executescript(SCHEMA)
+            self.conn.commit()
+        except sqlite3.OperationalError as err:
+            self.conn.close()
+            if is_locked_error(err):
+                raise self.locked() from err
+            raise
+
+    def locked(self) -> StoreLocked:
+        return StoreLocked(
+            f"store {self.path} is locked by another program (waited {self.timeout:g} s); close "
+            "it (an open sqlite3 shell or DB browser, another tokbench run) or pass --store "
+            "with another file")
 
     def close(self) -> None:
         self.conn.close()
@@ -197,8 +234,13 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        with self.conn:
-            yield self.conn
+        try:
+            with self.conn:
+                yield self.conn
+        except sqlite3.OperationalError as err:
+            if is_locked_error(err):
+                raise self.locked() from err
+            raise
 
     # -- runs ---------------------------------------------------------------------------------
     def create_run(self, name: str, config_hash: str, config: dict[str, Any], git_commit: str,
@@ -216,6 +258,13 @@ class Store:
         ended = now() if status in ("complete", "failed") else None
         with self.transaction() as c:
             c.execute("UPDATE runs SET status=?, ended_at=? WHERE id=?", (status, ended, run_id))
+
+    def latest_run(self, name: str, config_hash: str) -> RunRecord | None:
+        """Newest run of this suite and config, whatever its status."""
+        row = self.conn.execute(
+            "SELECT id, name, config_hash, status, started_at, ended_at FROM runs WHERE name=? "
+            "AND config_hash=? ORDER BY id DESC LIMIT 1", (name, config_hash)).fetchone()
+        return RunRecord(*row) if row else None
 
     def latest_resumable(self, name: str, config_hash: str) -> RunRecord | None:
         """Newest run of this suite and config that did not complete."""
@@ -371,3 +420,16 @@ class Store:
             spans = unpack_ids(blob)
             if spans is not None:
                 yield dataset, variant, utt, spans
+
+
+def summary_counts(store: Store, run_id: int
+                   ) -> tuple[int, int, dict[str, str], dict[str, str]]:
+    """(ok utterance rows, failed rows, skipped variants, skipped metrics) of a whole run."""
+    counts = dict(store.conn.execute(
+        "SELECT status, COUNT(*) FROM utterances WHERE run_id=? GROUP BY status", (run_id,)))
+    variants = {r["variant"]: r["reason"] or "" for r in store.table("variants", run_id)
+                if r["status"] != "ok"}
+    metrics = {r["metric"]: r["reason"] or "" for r in store.table("metrics", run_id)
+               if r["status"] != "ok"}
+    ok = int(counts.pop("ok", 0))
+    return ok, int(sum(counts.values())), variants, metrics

@@ -97,6 +97,11 @@ class BatchSettings:
                   the store for the report's players; 0 keeps none
     autocast:    off, bf16 or fp16: mixed precision for the tokenizer's encode/decode (opt-in;
                  metrics always run in fp32)
+    min_input_seconds: inputs shorter than this are left out with a reason (a 1 ms input
+                  would give tokens_per_s = 1000)
+    length_tolerance: |reconstruction / reference length − 1| beyond which reference-based
+                  metrics leave the pair out with the reason (truncate policy)
+    length_policy: truncate (the papers' protocol) or pad (score mismatched pairs zero-padded)
     """
 
     max_items: int = 8
@@ -106,6 +111,9 @@ class BatchSettings:
     store_tokens: bool = True
     save_audio_mb: float = 500.0
     autocast: str = "off"
+    min_input_seconds: float = 0.5
+    length_tolerance: float = 0.02
+    length_policy: str = "truncate"
 
 
 @dataclass(frozen=True)
@@ -360,6 +368,9 @@ def _parse_batch(value: Any, problems: list[str]) -> BatchSettings:
         "save_audio_mb": lambda v: isinstance(v, (int, float)) and not isinstance(v, bool)
         and v >= 0,
         "autocast": lambda v: v in ("off", "bf16", "fp16"),
+        "min_input_seconds": lambda v: isinstance(v, (int, float)) and v >= 0,
+        "length_tolerance": lambda v: isinstance(v, (int, float)) and v >= 0,
+        "length_policy": lambda v: v in ("truncate", "pad"),
     }
     for key, ok in checks.items():
         if key in settings and not ok(settings[key]):

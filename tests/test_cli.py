@@ -52,10 +52,13 @@ batch: {{workers: 0}}
     assert main(["report", "1", "--store", str(store), "--out", str(tmp_path / "rep3")]) == 0
     assert (tmp_path / "rep3" / "tones.csv").read_bytes() == first
 
-    # --resume of a complete run starts a new run (nothing to continue) and reports it.
+    # --resume of a complete run (e.g. killed while writing its report) recomputes nothing:
+    # same run, only the report is rebuilt.
     assert main(["run", str(suite), "--store", str(store), "--resume", "--no-report",
-                 "--no-progress"]) == 1
-    assert "starting a new run" in capsys.readouterr().out
+                 "--no-progress"]) == 1  # exit 1: the suite's variant "gone" was skipped
+    out = capsys.readouterr().out
+    assert "run 1 (clitoy) is complete; nothing to compute" in out
+    assert "run 1 (clitoy) complete:" in out
 
 
 def test_errors_are_messages_not_tracebacks(tmp_path: Path,

@@ -83,9 +83,16 @@ def test_length_policy_is_passed_to_metrics(folders: tuple[Path, Path], tmp_path
     hyp = tmp_path / "hyp"
     hyp.mkdir()
     sf.write(hyp / "a.wav", np.concatenate([audio, audio[: sr // 2]]), sr, subtype="FLOAT")
-    truncate = score_directories(ref, hyp, ["si_sdr"])["metrics"]["si_sdr"]["mean"]
+    loose = score_directories(ref, hyp, ["si_sdr"], length_tolerance=1.0)
+    truncate = loose["metrics"]["si_sdr"]["mean"]
     pad = score_directories(ref, hyp, ["si_sdr"], length_policy="pad")["metrics"]["si_sdr"]["mean"]
     assert truncate > 100.0 > 30.0 > pad
+    # at the default 2 % tolerance the 17 % longer pair is left out, not scored on the overlap
+    strict = score_directories(ref, hyp, ["si_sdr"])
+    assert strict["metrics"]["si_sdr"]["mean"] is None
+    assert strict["metrics"]["si_sdr"]["reasons"]["a"].startswith(
+        "length mismatch: reconstruction is 117.3%")
+    assert strict["length_mismatches"] == 1 and strict["length_ratio"]["a"] > 1.17
     with pytest.raises(ValueError, match="length policy"):
         score_directories(ref, hyp, ["si_sdr"], length_policy="stretch")
 

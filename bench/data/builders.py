@@ -70,6 +70,11 @@ def build_folder(
 ) -> Path:
     """Every audio file under ``audio_dir``; the id is its relative path without extension.
 
+    Language per file: the ``language`` field of a JSONL transcript row, else a ``<file>.lang``
+    sidecar, else ``language``, else None (unknown: ASR metrics then refuse with a reason,
+    never guess English). An unreadable file stays in the manifest without a duration, so the
+    run records it as failed with the decoder's error and goes on with the others.
+
     ``transcripts`` (optional) is a folder of ``<id>.txt`` files laid out like the audio, a
     JSONL file of ``{"id", "text"}`` rows, a ``.json`` object ``{id: text}``, or a text file of
     ``<id><TAB or space><text>`` lines.
@@ -87,11 +92,39 @@ def build_folder(
     unknown = sorted(set(texts) - set(ids))
     if unknown:
         raise DatasetError(f"transcripts for ids with no audio file: {unknown[:5]}")
-    rows = [
-        _row(utt_id, path, out_manifest, texts.get(utt_id), language, None)
-        for utt_id, path in zip(ids, files, strict=True)
-    ]
+    languages = read_languages(Path(transcripts), ids) if transcripts is not None else {}
+    rows: list[Utterance | str] = []
+    for utt_id, path in zip(ids, files, strict=True):
+        lang = languages.get(utt_id) or _sidecar_language(path) or language
+        row = _row(utt_id, path, out_manifest, texts.get(utt_id), lang, None)
+        if isinstance(row, str):  # unreadable: kept, so the run records it as failed
+            row = Utterance(id=utt_id, path=_manifest_path(path, out_manifest),
+                            text=texts.get(utt_id), language=lang, duration=None)
+        rows.append(row)
     return _write(rows, out_manifest, folder)
+
+
+def read_languages(source: Path, ids: Iterable[str]) -> dict[str, str]:
+    """{id: language} from the ``language`` field of JSONL transcript rows (other formats
+    carry none)."""
+    if source.suffix != ".jsonl" or not source.is_file():
+        return {}
+    wanted = set(ids)
+    found: dict[str, str] = {}
+    for line in source.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            row = json.loads(line)
+            if str(row.get("id")) in wanted and row.get("language"):
+                found[str(row["id"])] = str(row["language"]).strip()
+    return found
+
+
+def _sidecar_language(audio: Path) -> str | None:
+    """The language code in ``<file>.lang`` next to the audio file, if there is one."""
+    sidecar = audio.with_suffix(".lang")
+    if not sidecar.is_file():
+        return None
+    return sidecar.read_text(encoding="utf-8").strip() or None
 
 
 def read_transcripts(source: Path, ids: Iterable[str]) -> dict[str, str]:

@@ -1,10 +1,13 @@
 """Metrics as the runner uses them: loaded with their suite settings, scored with failures
-isolated per item, and CPU signal metrics farmed out to a spawn-based worker pool."""
+isolated per item, and CPU signal metrics farmed out to a spawn-based worker pool whose
+native crashes are contained (see ``bench.execution.isolation``)."""
 
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
+import os
 import pickle
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -16,6 +19,7 @@ from typing import Any
 import torch
 
 from bench.execution import timing
+from bench.execution.isolation import ChildCrashed, die_with_parent, stream_isolated
 from bench.metrics.base import Metric, MetricInput, MetricValue
 from bench.registry import load_metric
 from bench.suite import MetricSpec
@@ -53,10 +57,16 @@ class LoadedMetric:
         return not info.uses_gpu and info.model is None and not info.needs_tokens
 
 
-def try_load_metric(spec: MetricSpec) -> tuple[Metric | None, str | None]:
-    """Build a suite metric, or say why it cannot run here (never raises)."""
+def try_load_metric(spec: MetricSpec, length_policy: str = "truncate"
+                    ) -> tuple[Metric | None, str | None]:
+    """Build a suite metric, or say why it cannot run here (never raises). A run-wide
+    ``length_policy`` other than truncate reaches every metric that takes one, unless the
+    metric's own settings choose."""
     try:
         metric = load_metric(spec.id, **spec.settings)
+        if (length_policy != "truncate" and "length_policy" not in spec.settings
+                and "length_policy" in inspect.signature(type(metric)).parameters):
+            metric = load_metric(spec.id, **spec.settings, length_policy=length_policy)
     except Exception as err:  # unknown id, missing dependency, bad settings
         return None, f"{type(err).__name__}: {err}"
     try:
@@ -116,7 +126,8 @@ def check_values(values: object, n: int) -> None:
 _WORKER_METRICS: list[Metric] = []
 
 
-def _init_worker(payload: bytes) -> None:
+def _init_worker(payload: bytes, parent_pid: int | None = None) -> None:
+    die_with_parent(parent_pid)
     torch.set_num_threads(1)
     _WORKER_METRICS.extend(pickle.loads(payload))
 
@@ -125,60 +136,135 @@ def _worker_ready() -> bool:
     return True
 
 
-def _score_in_worker(items: list[MetricInput]) -> dict[str, Scored]:
-    return {m.info.id: compute_guarded(m, items) for m in _WORKER_METRICS}
+def _score_in_worker(items: list[MetricInput], only: tuple[str, ...] | None = None
+                     ) -> dict[str, Scored]:
+    return {m.info.id: compute_guarded(m, items) for m in _WORKER_METRICS
+            if only is None or m.info.id in only}
+
+
+class _TaskScorer:
+    """Picklable body of an isolated child: ``(metric index, item) -> (value, reason)``."""
+
+    def __init__(self, metrics: list[Metric]) -> None:
+        self.metrics = metrics
+
+    def __call__(self, task: tuple[int, MetricInput]) -> tuple[float | None, str | None]:
+        index, item = task
+        return compute_guarded(self.metrics[index], [item])[0]
+
+
+def crash_prone(metric: LoadedMetric) -> bool:
+    """Runs native code that can kill its process (pesq's C library): never in the main one."""
+    return bool(getattr(metric.metric, "native_crash_risk", False))
 
 
 class MetricPool:
     """CPU signal metrics scored in spawned worker processes while the main process tokenizes
-    the next batch. If the pool breaks, scoring falls back to the calling process."""
+    the next batch. Workers die with the main process. A batch whose worker died (a segfault in
+    native metric code) is re-scored item by item, then metric by metric, each in a fresh
+    isolated process, so only the culprit is recorded as failed (with the signal) and the run
+    goes on; crash-prone metrics are never computed in the main process."""
 
     def __init__(self, metrics: list[LoadedMetric], workers: int,
                  log: Callable[[str], None]) -> None:
         self.metrics = metrics
         self.log = log
+        self.workers = max(1, int(workers))
+        self.payload = pickle.dumps([m.metric for m in metrics]) if metrics else b""
         self.executor: ProcessPoolExecutor | None = None
-        if metrics and workers > 0:
-            payload = pickle.dumps([m.metric for m in metrics])
-            self.executor = ProcessPoolExecutor(max_workers=workers,
-                                                mp_context=get_context("spawn"),
-                                                initializer=_init_worker, initargs=(payload,))
-            for _ in range(workers):  # start the workers now, while the main process loads data
-                self.executor.submit(_worker_ready)
+        self.unusable: str | None = None  # workers cannot start at all (e.g. no __main__ guard)
+        if metrics:
+            self._start()
 
-    def submit(self, items: list[MetricInput]) -> Future | None:
-        """Queue a batch for the workers; None when there is nothing to send or no pool."""
-        if self.executor is None or not items or not self.metrics:
+    def _start(self) -> None:
+        self.executor = ProcessPoolExecutor(max_workers=self.workers,
+                                            mp_context=get_context("spawn"),
+                                            initializer=_init_worker,
+                                            initargs=(self.payload, os.getpid()))
+        for _ in range(self.workers):  # start the workers now, while the main process loads data
+            self.executor.submit(_worker_ready)
+
+    def _executor(self) -> ProcessPoolExecutor | None:
+        """The live executor, restarted when a crash broke the previous one."""
+        if self.unusable is not None or not self.metrics:
+            return None
+        if self.executor is not None:
+            try:
+                self.executor.submit(_worker_ready)
+                return self.executor
+            except BrokenProcessPool:
+                self.executor.shutdown(wait=False, cancel_futures=True)
+        self.log("metric worker pool restarted after a worker died")
+        self._start()
+        return self.executor
+
+    def submit(self, items: list[MetricInput], only: tuple[str, ...] | None = None
+               ) -> Future | None:
+        """Queue a batch for the workers; None when there is nothing to send."""
+        executor = self._executor() if items else None
+        if executor is None:
             return None
         try:
-            return self.executor.submit(_score_in_worker, items)
-        except BrokenProcessPool as err:
-            self._broken(err)
+            return executor.submit(_score_in_worker, items, only)
+        except BrokenProcessPool:
             return None
 
-    def collect(self, future: Future | None, items: list[MetricInput]) -> dict[str, Scored]:
-        """Values of a submitted batch by metric id; scored here when the workers could not."""
-        scored: dict[str, Scored] = {}
+    def score(self, items: list[MetricInput], only: tuple[str, ...] | None = None
+              ) -> dict[str, Scored]:
+        """Score ``items`` now (submit + collect)."""
+        return self.collect(self.submit(items, only), items, only)
+
+    def collect(self, future: Future | None, items: list[MetricInput],
+                only: tuple[str, ...] | None = None) -> dict[str, Scored]:
+        """Values of a submitted batch by metric id; crashes isolated to their culprits."""
+        wanted = [m for m in self.metrics if only is None or m.id in only]
+        if not items or not wanted:
+            return {}
         if future is not None:
             try:
-                scored = future.result()
+                return future.result()
             except BrokenProcessPool as err:
-                self._broken(err)
-            except Exception as err:  # e.g. an item that cannot be pickled: score it here
-                self.log(f"metric worker error ({type(err).__name__}: {err}); scoring inline")
-        if self.metrics and not scored:
-            scored = {m.id: compute_guarded(m.metric, items) for m in self.metrics}
-        return scored
+                self.log(f"a metric worker died ({err}); re-scoring the batch of {len(items)} "
+                         "item by item in isolated processes")
+            except Exception as err:  # e.g. an item that cannot be pickled
+                self.log(f"metric worker error ({type(err).__name__}: {err}); re-scoring in "
+                         "isolated processes")
+        return self._isolate(items, wanted)
+
+    def _isolate(self, items: list[MetricInput], metrics: list[LoadedMetric]
+                 ) -> dict[str, Scored]:
+        """Score every (item, metric) in fresh isolated processes that report each value as
+        it is computed; the one running when a process dies is recorded with the signal."""
+        tasks = [(k, item) for item in items for k in range(len(metrics))]
+        results: list[Any] = [ChildCrashed(None)] * len(tasks)
+        if self.unusable is None:
+            results = stream_isolated(_TaskScorer([m.metric for m in metrics]), tasks)
+        out: dict[str, Scored] = {m.id: [] for m in metrics}
+        for (k, item), result in zip(tasks, results, strict=True):
+            metric = metrics[k]
+            if isinstance(result, ChildCrashed):
+                out[metric.id].extend(self._crashed(metric, item, result))
+            elif isinstance(result, Exception):
+                out[metric.id].append((None, f"{metric.id} could not be scored in a worker "
+                                             f"process: {result}"))
+            else:
+                out[metric.id].append(tuple(result))  # type: ignore[arg-type]
+        return out
+
+    def _crashed(self, metric: LoadedMetric, item: MetricInput, crash: ChildCrashed) -> Scored:
+        """A metric whose isolated process died: failed if it died on a signal or is
+        crash-prone; a pure-Python metric whose worker could not start is scored here."""
+        signalled = crash.exitcode is not None and crash.exitcode < 0
+        if not signalled and self.unusable is None:
+            self.unusable = str(crash)
+            self.log(f"metric worker processes cannot start ({crash}); pure-Python metrics are "
+                     "computed in the main process, crash-prone ones are recorded as failed")
+        if signalled or crash_prone(metric):
+            what = "crashed the worker process" if signalled else "could not run in a worker"
+            return [(None, f"{metric.id} {what} ({crash})")]
+        return compute_guarded(metric.metric, [item])
 
     def shutdown(self) -> None:
         if self.executor is not None:
             self.executor.shutdown(wait=True, cancel_futures=True)
             self.executor = None
-
-    def _broken(self, err: BaseException) -> None:
-        """Workers died (e.g. a script without a __main__ guard): score inline from now on."""
-        self.log(f"metric worker pool failed ({type(err).__name__}: {err}); "
-                 "computing CPU metrics inline")
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = None

@@ -105,6 +105,9 @@ class Metric(ABC):
     """A batched metric. Subclasses set ``info`` and implement ``compute_one`` or ``compute``."""
 
     info: ClassVar[MetricInfo]
+    native_crash_risk: ClassVar[bool] = False
+    """Runs native code that can kill its process (a segfault): the runner computes it only
+    in worker processes, where a crash is contained and recorded, never in the main one."""
 
     def unavailable_reason(self) -> str | None:
         """Why this metric cannot run here (missing package or weights), or None if it can."""
@@ -135,8 +138,15 @@ class MetricInputError(ValueError):
     """An input a metric cannot score; becomes a missing value with this message."""
 
 
+LENGTH_MISMATCH = "length_mismatch"
+"""``MetricInput.extra`` key set by the runner and ``score`` when the reconstruction's length is
+outside the length tolerance: reference-based metrics leave the pair out with that reason."""
+
+
 def check_inputs(info: MetricInfo, item: MetricInput) -> str | None:
     """The first reason ``item`` cannot be scored by a metric with ``info``, or None."""
+    if info.needs_reference and item.extra.get(LENGTH_MISMATCH):
+        return str(item.extra[LENGTH_MISMATCH])
     if info.needs_text and not (item.text and item.text.strip()):
         return "no transcript for this utterance"
     if info.needs_tokens and item.tokens is None:

@@ -16,6 +16,9 @@ class StoiMetric(PairedSignalMetric):
 
     extended: ClassVar[bool]
     target_sr: ClassVar[int | None] = None
+    min_seconds: ClassVar[float] = (256 + 29 * 128) / 10000
+    """pystoi's 30 frames of 256 samples, hop 128, at 10 kHz: 0.3968 s; shorter inputs made
+    pystoi raise ``AxisError`` instead of answering."""
 
     def unavailable_reason(self) -> str | None:
         try:
@@ -30,7 +33,12 @@ class StoiMetric(PairedSignalMetric):
         reference, hypothesis, rate = self.paired(item)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            score = float(stoi(reference, hypothesis, rate, extended=self.extended))
+            try:
+                score = float(stoi(reference, hypothesis, rate, extended=self.extended))
+            except (ValueError, IndexError) as err:  # numpy AxisError is both
+                return MetricValue.missing(
+                    f"pystoi cannot score this pair ({type(err).__name__}: {err}); too little "
+                    "audio for STOI's 30 frames of 25.6 ms")
         for warning in caught:
             if "Not enough STFT frames" in str(warning.message):
                 return MetricValue.missing(

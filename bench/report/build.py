@@ -11,6 +11,7 @@ from bench.paths import safe_join
 from bench.report import plots
 from bench.report.breakdown import corpus_tables, coverage_notes, language_table, manifest_info
 from bench.report.compare_section import compare_sections
+from bench.report.exclusions import exclusions_markdown
 from bench.report.family_pareto import family_pareto
 from bench.report.media import copy_audio, draw_thumbnails
 from bench.report.page import ExtraSection, embed_png, headline_tables, render_page, utterance_views
@@ -97,7 +98,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
         languages = {u: lang for u, (lang, _) in manifest_info(data, dataset).items()}
         tables = [(title, t) for title, t in (
             ("Quality (mean ± 95% CI over utterances)", display_table(summary, data, "quality")),
-            ("Rates (mean ± 95% CI over utterances)", display_table(summary, data, "rates")),
+            ("Rates (corpus ratio of sums ± 95% CI)", display_table(summary, data, "rates")),
             *corpus_tables(corpus, data),
             ("Per language (mean, n = utterances with a value / scored)",
              language_table(data, dataset, languages)),
@@ -127,6 +128,7 @@ def write_report(store: Store, run_id: int, out_dir: Path | None = None,
     compared = compare_sections(store, run_id, out)  # the suite's `compare:` pairs, if any
     md += compared.markdown
     md += ["## Notes", ""] + [f"{i}. {one_line(n)}" for i, n in enumerate(notes, 1)] + [""]
+    md += exclusions_markdown(data)
     failures = failure_table(data)
     if not failures.empty:
         md += ["## Failed utterances", "", to_markdown(failures), ""]

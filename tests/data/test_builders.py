@@ -104,8 +104,9 @@ def test_folder_errors(tmp_path: Path) -> None:
     audio = tmp_path / "audio"
     tone(audio / "a.wav", 1.0)
     (audio / "broken.wav").write_bytes(b"RIFF\x00\x00\x00\x00WAVEnope")
-    with pytest.raises(DatasetError, match=r"unreadable.*broken\.wav"):
-        build_folder(audio, tmp_path / "m.jsonl")
+    # kept without a duration: the run records it as failed and scores the others
+    rows = read_manifest(build_folder(audio, tmp_path / "m.jsonl"))
+    assert [(r.id, r.duration) for r in rows] == [("a", 1.0), ("broken", None)]
     (audio / "broken.wav").unlink()
     stray = tmp_path / "t.txt"
     stray.write_text("zzz text for nothing\n", encoding="utf-8")

@@ -49,8 +49,10 @@ def test_language_rules(espeak_english) -> None:
         MetricInput("notext", hypothesis=audio, hypothesis_sr=sr, text="  ", language="en"),
         MetricInput("klingon", hypothesis=audio, hypothesis_sr=sr, text="x", language="tlh"),
         MetricInput("punct", hypothesis=audio, hypothesis_sr=sr, text="?!", language="en"),
+        MetricInput("unknown", hypothesis=audio, hypothesis_sr=sr, text="hello", language=None),
     ]
     reasons = [v.reason for v in WordErrorRate(model="tiny.en").compute(items)]
+    assert reasons[4].startswith("language unknown: ASR runs only on a known language")
     assert "English-only" in reasons[0] and "'de'" in reasons[0]
     assert reasons[1] == "no transcript for this utterance"
     assert reasons[2] == "Whisper has no language 'tlh'"
@@ -58,7 +60,9 @@ def test_language_rules(espeak_english) -> None:
 
 
 def test_language_codes() -> None:
-    assert language_code(None) == "en"
+    for unknown in (None, "", "unknown"):  # never guessed as English
+        with pytest.raises(UnsupportedLanguage, match="language unknown"):
+            language_code(unknown)
     assert language_code("en-US") == "en"
     assert language_code("English") == "en"
     assert language_code("zh_CN") == "zh"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import os
+import signal
 import time
 from typing import ClassVar
 
@@ -82,6 +84,14 @@ class NanOnLoudTokenizer(MuLawTokenizer):
         return wavs, lens
 
 
+class HalfDecoder(MuLawTokenizer):
+    """μ-law that returns only the first half of each reconstruction (a truncating decoder)."""
+
+    def decode(self, batch: TokenBatch) -> tuple[torch.Tensor, torch.Tensor]:
+        wavs, lens = super().decode(batch)
+        return wavs, lens // 2
+
+
 def broken_factory(**_: object) -> MuLawTokenizer:
     raise FileNotFoundError("weights not found at /nowhere/model.ckpt")
 
@@ -126,6 +136,20 @@ class ToyTextLength(Metric):
         return {"total_chars": MetricValue(float(sum(len(str(i.text)) for i in scored)))}
 
 
+class ToyCrash(Metric):
+    """Peak level of the hypothesis, except that it segfaults its process on ``tone2``: the
+    stand-in for a native library crash (pesq on long audio) that must be contained."""
+
+    info = MetricInfo(id="toy_crash", needs_reference=True, protocol="toy segfault")
+    native_crash_risk = True
+    victim: ClassVar[str] = "tone2"
+
+    def compute_one(self, item: MetricInput) -> MetricValue:
+        if item.utt_id == self.victim:
+            os.kill(os.getpid(), signal.SIGSEGV)
+        return MetricValue(float(np.max(np.abs(item.hypothesis))))
+
+
 def write_tone_set(root, sample_rate: int = 8000, n: int = 6, corrupt: bool = False):
     """``n`` sine tones of different lengths/levels (+ optional corrupt file) and a manifest."""
     root.mkdir(parents=True, exist_ok=True)
@@ -163,8 +187,10 @@ def register_toys() -> None:
     registry.register_tokenizer("mulaw_nan", lambda sample_rate=8000:
                                 NanOnLoudTokenizer(sample_rate))
     registry.register_tokenizer("mulaw_slow", lambda: SlowMuLawTokenizer())
+    registry.register_tokenizer("mulaw_half", lambda: HalfDecoder())
     registry.register_tokenizer("broken", broken_factory)
     registry.register_tokenizer("not_a_tokenizer", lambda: object())
     registry.register_metric("toy_snr", ToySnr)
     registry.register_metric("toy_rms", ToyRms)
     registry.register_metric("toy_text_length", ToyTextLength)
+    registry.register_metric("toy_crash", ToyCrash)

@@ -29,12 +29,19 @@ class UnsupportedLanguage(ValueError):
     """The chosen Whisper model cannot transcribe this utterance's language."""
 
 
+UNKNOWN_LANGUAGES = frozenset({"unknown", "und", "none", ""})
+
+
 def language_code(language: str | None) -> str:
-    """Whisper's code for ``language`` ("en", "en-US", "English" -> "en"); English if None."""
+    """Whisper's code for ``language`` ("en", "en-US", "English" -> "en"). An unknown language
+    (None, "unknown") is refused: forcing English on Chinese speech gave WER 6.0."""
     from whisper.tokenizer import LANGUAGES, TO_LANGUAGE_CODE
 
-    if not language:
-        return "en"
+    if not language or language.strip().lower() in UNKNOWN_LANGUAGES:
+        raise UnsupportedLanguage(
+            "language unknown: ASR runs only on a known language; give it in the manifest "
+            "(`language`), a JSONL transcript row, a <file>.lang sidecar or the folder builder's "
+            "`language:` setting")
     text = language.strip().lower().replace("_", "-")
     if text in TO_LANGUAGE_CODE:
         return TO_LANGUAGE_CODE[text]
