@@ -9,7 +9,7 @@ from pathlib import Path
 import soundfile as sf
 
 from bench.data.manifest import Utterance, read_manifest
-from bench.paths import register_dataset_root
+from bench.paths import RECONSTRUCTIONS_DIR, register_dataset_root
 from bench.suite import DatasetSpec, Suite
 
 
@@ -64,7 +64,8 @@ def folder_listing(path: Path) -> list[tuple[str, int, int]]:
     if not path.is_dir():
         return []
     out = []
-    for file in sorted(p for p in path.rglob("*") if p.is_file()):
+    for file in sorted(p for p in path.rglob("*") if p.is_file()
+                       and RECONSTRUCTIONS_DIR not in p.relative_to(path).parts):
         stat = file.stat()
         out.append((file.relative_to(path).as_posix(), stat.st_size, stat.st_mtime_ns))
     return out

@@ -20,6 +20,10 @@ from pathlib import Path
 ALLOW_ABSOLUTE_FLAG = "--allow-absolute-paths"
 ALLOW_ABSOLUTE_ENV = "TOKBENCH_ALLOW_ABSOLUTE_PATHS"
 _SLUG = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,127}$")
+RECONSTRUCTIONS_DIR = "tokbench_audio"
+"""Folder beside a store where a run keeps its decoded audio; dataset builders never list it,
+so a store kept inside a data folder does not turn its own outputs into utterances."""
+
 _dataset_roots: set[Path] = set()
 
 

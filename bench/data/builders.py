@@ -16,6 +16,7 @@ from pathlib import Path
 import soundfile as sf
 
 from bench.data.manifest import Utterance, write_manifest
+from bench.paths import RECONSTRUCTIONS_DIR
 
 AUDIO_SUFFIXES = (".wav", ".flac", ".ogg", ".mp3", ".opus", ".aiff", ".aif")
 LIBRISPEECH_ID = re.compile(r"^(\d+)-(\d+)-(\d+)$")
@@ -183,7 +184,8 @@ def _subset_folder(root: Path, subset: str, corpus: str) -> Path:
 
 
 def _audio_under(folder: Path, suffixes: tuple[str, ...]) -> list[Path]:
-    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes)
+    files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix.lower() in suffixes
+                   and RECONSTRUCTIONS_DIR not in p.relative_to(folder).parts)
     if not files:
         raise DatasetError(f"no {'/'.join(suffixes)} audio files under {folder}")
     return files

@@ -1,10 +1,10 @@
 """Keep what a run decoded: each variant's reconstruction (and the reference it came from) as
 16-bit FLAC beside the store, under a size budget, with one ``audio_files`` row per file.
 
-Layout: ``<store folder>/audio/run<id>/<dataset>/<variant>/<utterance>.flac`` (references under
-``reference/``), every component made path-safe. Files are written atomically; rows are written
-before the utterance rows they belong to, so a resumed run redoes the utterance, overwrites the
-same file and replaces its row: nothing is duplicated or lost.
+Layout: ``<store folder>/tokbench_audio/run<id>/<dataset>/<variant>/<utterance>.flac``
+(references under ``reference/``), every component made path-safe. Files are written
+atomically; rows are written before the utterance rows they belong to, so a resumed run redoes
+the utterance, overwrites the same file and replaces its row: nothing is duplicated or lost.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 import soundfile as sf
 
+from bench.paths import RECONSTRUCTIONS_DIR
 from bench.store import Store
 from bench.suite import GROUND_TRUTH
 
@@ -60,7 +61,7 @@ class AudioOut:
         self.budget_bytes = int(budget_mb * 1e6)
         self.log = log
         self.root = Path(store.path).parent
-        self.run_dir = Path("audio") / f"run{run_id}"
+        self.run_dir = Path(RECONSTRUCTIONS_DIR) / f"run{run_id}"
         self.saved: dict[tuple[str, str, str], int] = {
             (r["dataset"], r["variant"], r["utterance"]): int(r["bytes"])
             for r in store.table("audio_files", run_id)}

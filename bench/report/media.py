@@ -64,7 +64,7 @@ def copy_audio(store: Store, run_id: int, out_dir: Path, budget_mb: float | None
             problems.append(f"report audio budget of {budget_mb:g} MB reached: later files "
                             "are not copied")
             break
-        rel = Path("audio", *Path(row["path"]).parts[2:])  # drop the store's audio/run<id>/
+        rel = Path("audio", *Path(row["path"]).parts[2:])  # drop tokbench_audio/run<id>/
         target = out_dir / rel
         target.parent.mkdir(parents=True, exist_ok=True)
         src_stat = source.stat()

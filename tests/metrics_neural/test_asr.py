@@ -76,8 +76,9 @@ def test_corpus_rate_is_total_edits_over_total_words(monkeypatch) -> None:
     monkeypatch.setattr(metric.transcriber, "transcribe",
                         lambda clips, codes: [transcripts["u0"], transcripts["u1"]][: len(clips)])
     audio = np.full(1600, 0.1, np.float32)
-    items = [MetricInput("u0", hypothesis=audio, hypothesis_sr=16000, text="A, b c D."),
-             MetricInput("u1", hypothesis=audio, hypothesis_sr=16000, text="e f")]
+    items = [MetricInput("u0", hypothesis=audio, hypothesis_sr=16000, text="A, b c D.",
+                         language="en"),
+             MetricInput("u1", hypothesis=audio, hypothesis_sr=16000, text="e f", language="en")]
     values = metric.compute(items)
     assert [v.value for v in values] == [0.5, 0.0]
     assert metric.corpus(items, values)["corpus_wer"].value == pytest.approx(2 / 6)
@@ -123,7 +124,8 @@ def test_openai_whisper_backend_from_local_checkpoint(tmp_path, monkeypatch) -> 
 def test_corpus_needs_only_rates_and_transcripts() -> None:
     """The runner rebuilds corpus WER from stored rates and manifest text, with no audio."""
     metric = WordErrorRate(model="tiny.en")
-    items = [MetricInput("u0", text="A, b c D."), MetricInput("u1", text="e f"),
-             MetricInput("u2", text="not scored")]
+    items = [MetricInput("u0", text="A, b c D.", language="en"),
+             MetricInput("u1", text="e f", language="en"),
+             MetricInput("u2", text="not scored")]  # no value, so its unknown language is moot
     values = [MetricValue(0.5), MetricValue(0.0), MetricValue.missing("decode failed")]
     assert metric.corpus(items, values)["corpus_wer"].value == pytest.approx(2 / 6)

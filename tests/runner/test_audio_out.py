@@ -56,7 +56,7 @@ def test_every_ok_utterance_is_saved_as_16_bit_flac(tmp_path: Path, tones: Path)
     for _, variant, _, path, sr, frames, size in rows:
         file = tmp_path / path
         assert file.is_file() and file.stat().st_size == size
-        assert file.resolve().is_relative_to((tmp_path / "audio" / "run1").resolve())
+        assert file.resolve().is_relative_to((tmp_path / "tokbench_audio" / "run1").resolve())
         info = sf.info(str(file))
         assert info.format == "FLAC" and info.subtype == "PCM_16"
         assert info.samplerate == sr == {"ground truth": 8000, "mulaw+8k": 8000,
@@ -85,7 +85,7 @@ def test_budget_and_off_switch(tmp_path: Path, tones: Path) -> None:
     run_suite(_suite(tmp_path / "off", tones, save_audio_mb=0), progress=False,
               log=lambda _: None)
     assert _rows(tmp_path / "off") == []
-    assert not (tmp_path / "off" / "audio").exists()
+    assert not (tmp_path / "off" / "tokbench_audio").exists()
 
 
 def test_resume_neither_duplicates_nor_loses_files(tmp_path: Path, tones: Path) -> None:
@@ -97,7 +97,7 @@ def test_resume_neither_duplicates_nor_loses_files(tmp_path: Path, tones: Path) 
     assert 0 < len(_rows(part)) < 15
     run_suite(_suite(part, tones), resume=True, progress=False, log=lambda _: None)
     assert [r[:3] + r[4:] for r in _rows(part)] == [r[:3] + r[4:] for r in _rows(full)]
-    files = sorted(p.relative_to(part) for p in (part / "audio").rglob("*") if p.is_file())
+    files = sorted(p.relative_to(part) for p in (part / "tokbench_audio").rglob("*") if p.is_file())
     assert files == sorted(Path(r[3]) for r in _rows(part))  # no strays, no .part leftovers
     for a, b in zip(_rows(part), _rows(full), strict=True):
         assert (part / a[3]).read_bytes() == (full / b[3]).read_bytes()
