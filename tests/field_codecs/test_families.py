@@ -11,7 +11,7 @@ from bench.contract import Tokenizer
 from bench.metrics.base import MetricInput
 from bench.metrics.bits_per_s import BitsPerSecond
 from bench.metrics.tokens_per_s import TokensPerSecond
-from tests.field_codecs.conftest import CASES, Case
+from field_codecs.conftest import CASES, Case
 
 FAMILIES = sorted(CASES)
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.weights import WeightsNotFound
-from tests.field_codecs.conftest import CASES
+from field_codecs.conftest import CASES
 from tokenizers_impl.codec_common.weights import TINY_MARKER
 
 DEFAULT_REPOS = {"encodec": "facebook/encodec_24khz", "dac": "descript/dac_16khz",
