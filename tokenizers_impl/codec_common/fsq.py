@@ -12,7 +12,7 @@ import torch
 
 from bench.contract import Codebook
 from tokenizers_impl.codec_common.base import CodecAdapter
-from tokenizers_impl.codec_common.hf_family import CodecFamily, check_settings, probe_noise
+from tokenizers_impl.codec_common.hf_family import CodecFamily, probe_noise, split_settings
 
 PREPROCESSOR = "preprocessor_config.json"
 
@@ -86,21 +86,16 @@ def build_fsq(family: CodecFamily, feature_class: str, settings: dict[str, Any],
     ``trained``."""
     import transformers
 
-    settings = dict(settings)
-    checkpoint = settings.pop("checkpoint", None)
-    name = settings.pop("name", None)
-    device = settings.pop("device", "cpu")
-    sample_rate = settings.pop("sample_rate", None)
-    trained = settings.pop("trained", None)
-    check_settings(family.name, settings)
-    model, found, info = family.load(checkpoint, trained)
+    given = split_settings(family.name, settings)
+    model, found, info = family.load(given["checkpoint"], given["trained"])
     config = model.config
     features = getattr(transformers, feature_class).from_pretrained(str(found.folder))
     size = math.prod(int(level) for level in config.quantization_levels)
     rate_in = int(input_rate(config))
     hop = float(math.prod(config.downsampling_ratios))
     codebooks = (Codebook("fsq", size, rate_in / hop),)
-    tok = FsqTokenizer(model, features, name=name or family.name, info=info,
+    tok = FsqTokenizer(model, features, name=given["name"] or family.name, info=info,
                        native_sample_rate=rate_in, codebooks=codebooks,
-                       sample_rate=sample_rate, decoded_sample_rate=int(output_rate(config)))
-    return tok.to(device)
+                       sample_rate=given["sample_rate"],
+                       decoded_sample_rate=int(output_rate(config)))
+    return tok.to(given["device"])

@@ -129,6 +129,21 @@ def _captured_input(model: torch.nn.Module, probe: Callable[[Any], None],
     return seen[0]
 
 
+BUILD_SETTINGS = ("checkpoint", "name", "device", "sample_rate", "trained")
+"""Settings every field-codec ``build`` takes."""
+
+
+def split_settings(family: str, settings: dict[str, Any], extra: tuple[str, ...] = ()
+                   ) -> dict[str, Any]:
+    """The common build settings plus ``extra`` ones (None when absent; ``device`` defaults to
+    cpu); any other key is refused with the family's name."""
+    rest = dict(settings)
+    known = {key: rest.pop(key, None) for key in (*BUILD_SETTINGS, *extra)}
+    check_settings(family, rest)
+    known["device"] = known["device"] or "cpu"
+    return known
+
+
 def check_settings(family: str, unknown: dict[str, Any]) -> None:
     if unknown:
         raise TypeError(f"unknown {family} settings: {sorted(unknown)}")

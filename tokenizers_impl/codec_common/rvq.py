@@ -9,7 +9,7 @@ import torch
 
 from bench.contract import Codebook
 from tokenizers_impl.codec_common.base import CodecAdapter
-from tokenizers_impl.codec_common.hf_family import CodecFamily, check_settings
+from tokenizers_impl.codec_common.hf_family import CodecFamily, split_settings
 
 
 class RvqTokenizer(CodecAdapter):
@@ -39,22 +39,16 @@ def build_rvq(cls: type[RvqTokenizer], family: CodecFamily, settings: dict[str, 
     """Shared ``build``: settings ``checkpoint``, ``n_quantizers``, ``name``, ``device``,
     ``sample_rate``, ``trained``; ``n_available(config)`` and ``frame_rate(config)`` read the
     checkpoint's config."""
-    settings = dict(settings)
-    checkpoint = settings.pop("checkpoint", None)
-    requested = settings.pop("n_quantizers", None)
-    name = settings.pop("name", None)
-    device = settings.pop("device", "cpu")
-    sample_rate = settings.pop("sample_rate", None)
-    trained = settings.pop("trained", None)
-    check_settings(family.name, settings)
-    model, _, info = family.load(checkpoint, trained)
+    given = split_settings(family.name, settings, extra=("n_quantizers",))
+    model, _, info = family.load(given["checkpoint"], given["trained"])
     config = model.config
-    n_q = checked_n_quantizers(family.name, requested, int(n_available(config)), minimum)
+    n_q = checked_n_quantizers(family.name, given["n_quantizers"], int(n_available(config)),
+                               minimum)
     codebooks = rvq_codebooks(n_q, config.codebook_size, frame_rate(config))
-    tok = cls(model, n_q, name=name or f"{family.name}-{n_q}q", info=info,
+    tok = cls(model, n_q, name=given["name"] or f"{family.name}-{n_q}q", info=info,
               native_sample_rate=int(config.sampling_rate), codebooks=codebooks,
-              sample_rate=sample_rate)
-    return tok.to(device)
+              sample_rate=given["sample_rate"])
+    return tok.to(given["device"])
 
 
 def stacked(streams: list[torch.Tensor]) -> torch.Tensor:
