@@ -232,16 +232,28 @@ def _dataset(value: Any, problems: list[str]) -> DatasetDecl | None:
                        utterances=size)
 
 
-def _columns(value: Any, problems: list[str]) -> list[Column]:
+def _entries(value: Any, section: str, what: str, problems: list[str]
+             ) -> list[tuple[int, dict[str, Any]]]:
+    """(index, mapping) of each entry of a non-empty list section; a problem for anything else."""
     if not isinstance(value, list) or not value:
-        problems.append("columns: a non-empty list of column protocols")
+        problems.append(f"{section}: a non-empty list of {what}")
+        return []
+    out = []
+    for i, entry in enumerate(value):
+        if isinstance(entry, dict):
+            out.append((i, entry))
+        else:
+            problems.append(f"{section}[{i}]: must be a mapping, got {entry!r}")
+    return out
+
+
+def _columns(value: Any, problems: list[str]) -> list[Column]:
+    entries = _entries(value, "columns", "column protocols", problems)
+    if not entries:
         return []
     out: list[Column] = []
-    for i, entry in enumerate(value):
+    for i, entry in entries:
         where = f"columns[{i}]"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: must be a mapping, got {entry!r}")
-            continue
         _unknown(entry, _COLUMN, where, problems)
         key = _text(entry, "key", where, problems)
         where = f"columns[{key or i}]"
@@ -283,15 +295,12 @@ def _columns(value: Any, problems: list[str]) -> list[Column]:
 
 
 def _rows(value: Any, columns: dict[str, Column], problems: list[str]) -> list[Row]:
-    if not isinstance(value, list) or not value:
-        problems.append("rows: a non-empty list of table rows")
+    entries = _entries(value, "rows", "table rows", problems)
+    if not entries:
         return []
     out: list[Row] = []
-    for i, entry in enumerate(value):
+    for i, entry in entries:
         where = f"rows[{i}]"
-        if not isinstance(entry, dict):
-            problems.append(f"{where}: must be a mapping, got {entry!r}")
-            continue
         _unknown(entry, _ROW, where, problems)
         label = _text(entry, "label", where, problems)
         where = f"rows[{label or i}]"
