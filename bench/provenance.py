@@ -9,6 +9,8 @@ from pathlib import Path
 
 import torch
 
+from bench.execution.allocator import current_setting
+
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 TRACKED_PACKAGES = (
     "tokbench", "torch", "torchaudio", "numpy", "scipy", "soundfile", "pesq", "pystoi", "jiwer",
@@ -31,8 +33,10 @@ def git_commit(root: Path = PROJECT_ROOT) -> str:
 
 def package_versions(names: tuple[str, ...] = TRACKED_PACKAGES) -> dict[str, str]:
     """Installed versions of the packages that can change results (absent ones are omitted),
-    plus this command line's trust switches (they decide which files may be loaded at all)."""
+    plus this command line's trust switches (they decide which files may be loaded at all) and
+    the process allocator setting (it changes speed, not values)."""
     found: dict[str, str] = user_trust()
+    found["tokbench allocator"] = current_setting()  # bench.execution.allocator
     for name in names:
         try:
             found[name] = version(name)

@@ -25,6 +25,7 @@ from bench.contract import Tokenizer, TokenizerInfo, count_and_bits
 from bench.data.manifest import Utterance
 from bench.datasets import load_dataset, utterance_seconds
 from bench.execution import timing
+from bench.execution.allocator import retain_freed_memory
 from bench.execution.audio_out import AudioOut, token_counts
 from bench.execution.batching import length_buckets
 from bench.execution.codec import audio_hash, encode_decode, seed_everything
@@ -100,6 +101,7 @@ class _Run:
         self.stop_after = stop_after_batches
         self.batches_written = 0
         self.log = log
+        retain_freed_memory()  # large CPU tensors reuse heap pages (bench.execution.allocator)
         self.device = resolve_device(suite.batch.device)
         set_run_device(self.device)  # metric models follow the run's device
         self.pool: MetricPool | None = None

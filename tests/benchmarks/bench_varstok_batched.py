@@ -11,7 +11,10 @@ the same inputs and weights:
   after       the batched call as shipped (each item alone at its own length, bit-exact)
   loop        a loop of single-utterance calls of this implementation
   official    the official ``decoder.pretrained.VARSTok`` called per utterance (the code a
-              user would otherwise write), when a checkout is given; never copied here
+              user would otherwise write), when a checkout is given; never copied here. Timed
+              first, with glibc's allocator as a plain script has it
+  official+alloc  the same loop again after ``retain_freed_memory`` (what the runner applies
+              to its process before ``before``/``after``/``loop`` are timed): attribution
 Tokens of ``after`` must equal ``loop`` (and the official tokens) exactly; audio too.
 """
 
@@ -30,6 +33,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from bench.execution.allocator import retain_freed_memory  # noqa: E402
 from tokenizers_impl.varstok.model import VARSTok  # noqa: E402
 
 SHARED = (ROOT / ".." / "shared").resolve()
@@ -90,6 +94,8 @@ def main() -> None:
     parser.add_argument("--variant", default="original", help="official code: original only")
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--golden", action="store_true", help="small golden model")
+    parser.add_argument("--default-allocator", action="store_true",
+                        help="leave glibc's allocator as it is for ours too (attribution)")
     parser.add_argument("--official-repo", type=Path,
                         default=os.environ.get("OFFICIAL_VARSTOK_REPO") or None)
     args = parser.parse_args()
@@ -118,15 +124,7 @@ def main() -> None:
 
     model.decode(*model.encode_infer(items[0][None, :24000], 0)[::2], 0)  # warm-up (numba etc.)
     timings: dict[str, float] = {}
-    fe.exact_batches = False
-    timings["before"], padded = timed(batched, args.repeats)
-    fe.exact_batches = True
-    timings["after"], after = timed(batched, args.repeats)
-    timings["loop"], singles = timed(loop, args.repeats)
-    for i, ((ids_a, audio_a), (ids_s, audio_s)) in enumerate(zip(after, singles, strict=True)):
-        if not torch.equal(ids_a, ids_s) or not torch.equal(audio_a, audio_s):
-            raise SystemExit(f"item {i}: batched output differs from one at a time")
-    padded_same = sum(torch.equal(p[0], s[0]) for p, s in zip(padded, singles, strict=True))
+    official_loop = None
     if args.official_repo is not None:
         official = official_model(args.official_repo, model, args.golden)
 
@@ -137,7 +135,21 @@ def main() -> None:
                 out.append((ids[0, 0], official.decode(features, spans, bandwidth_id=bw)[0]))
             return out
 
+        # first, in a process as a user's script leaves it (default allocator)
         timings["official"], official_out = timed(official_loop, args.repeats)
+    allocator = "default" if args.default_allocator else retain_freed_memory()  # as the runner
+    fe.exact_batches = False
+    timings["before"], padded = timed(batched, args.repeats)
+    fe.exact_batches = True
+    timings["after"], after = timed(batched, args.repeats)
+    timings["loop"], singles = timed(loop, args.repeats)
+    for i, ((ids_a, audio_a), (ids_s, audio_s)) in enumerate(zip(after, singles, strict=True)):
+        if not torch.equal(ids_a, ids_s) or not torch.equal(audio_a, audio_s):
+            raise SystemExit(f"item {i}: batched output differs from one at a time")
+    padded_same = sum(torch.equal(p[0], s[0]) for p, s in zip(padded, singles, strict=True))
+    if official_loop is not None:
+        if not args.default_allocator:  # attribution: the official loop with our allocator
+            timings["official+alloc"], _ = timed(official_loop, args.repeats)
         same = sum(torch.equal(o[0].long(), s[0])
                    for o, s in zip(official_out, singles, strict=True))
         worst = max(float((o[1] - s[1]).abs().max()) for o, s in zip(official_out, singles,
@@ -146,11 +158,12 @@ def main() -> None:
               f"max audio diff {worst:.2e}")
     seconds = float(lengths.sum()) / 24000
     print(f"{len(items)} utterances, {seconds:.1f} s of audio, {args.threads} threads, "
-          f"{'golden' if args.golden else 'full-size random'} model, variant {args.variant}")
+          f"{'golden' if args.golden else 'full-size random'} model, variant {args.variant}; "
+          f"allocator for ours: {allocator}")
     print(f"padded batch gave the one-at-a-time tokens for {padded_same}/{len(items)} items; "
           f"shipped batch: all tokens and audio bit-identical")
     for name, value in timings.items():
-        print(f"  {name:9s} {value:8.2f} s   {seconds / value:6.2f} audio s/s")
+        print(f"  {name:14s} {value:8.2f} s   {seconds / value:6.2f} audio s/s")
     print(f"  after vs before {timings['before'] / timings['after']:.2f}x, "
           f"after vs loop {timings['loop'] / timings['after']:.2f}x"
           + (f", after vs official loop {timings['official'] / timings['after']:.2f}x"

@@ -41,7 +41,18 @@ class WeightNormConv1d(nn.Module):
         self.bias = nn.Parameter(proto.bias.detach().clone())
 
     def weight(self) -> torch.Tensor:
-        return torch._weight_norm(self.weight_v, self.weight_g, 0)
+        """``g * v / ||v||``; with autograd off it is computed once per parameter version and
+        device, then reused (the same op, so the same values): re-deriving it per call is waste."""
+        if torch.is_grad_enabled():
+            return torch._weight_norm(self.weight_v, self.weight_g, 0)
+        key = (self.weight_v._version, self.weight_g._version, self.weight_v.data_ptr(),
+               self.weight_g.data_ptr(), self.weight_v.device, self.weight_v.dtype)
+        cached = self.__dict__.get("_cached_weight")
+        if cached is None or cached[0] != key:
+            with torch.no_grad():
+                cached = (key, torch._weight_norm(self.weight_v, self.weight_g, 0))
+            self.__dict__["_cached_weight"] = cached
+        return cached[1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.transposed:
@@ -65,11 +76,16 @@ def reflect_pad(x: torch.Tensor, left: int, right: int) -> torch.Tensor:
     """Reflect padding that also works when the signal is shorter than the pad (zero-extends)."""
     length = x.shape[-1]
     max_pad = max(left, right)
-    extra = 0
-    if length <= max_pad:
-        extra = max_pad - length + 1
-        x = F.pad(x, (0, extra))
-    padded = F.pad(x, (left, right), mode="reflect")
+    if length > max_pad:  # the usual case: three copies, the same values as F.pad(reflect)
+        out = x.new_empty(*x.shape[:-1], left + length + right)
+        out[..., left : left + length].copy_(x)
+        if left:
+            out[..., :left].copy_(x[..., 1 : left + 1].flip(-1))
+        if right:
+            out[..., left + length :].copy_(x[..., length - 1 - right : length - 1].flip(-1))
+        return out
+    extra = max_pad - length + 1
+    padded = F.pad(F.pad(x, (0, extra)), (left, right), mode="reflect")
     return padded[..., : padded.shape[-1] - extra]
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from tokenizers_impl.varstok.layers import SConv1d, SConvTranspose1d
@@ -33,9 +34,12 @@ class ResnetBlock(nn.Module):
     def forward(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         h = self.block[0](x)
         h = self.block[1](h, lengths)
-        h = self.block[2](h)
-        h = self.block[3](h, lengths)
-        return self.shortcut(x, lengths) + h
+        if torch.is_grad_enabled():
+            h = self.block[3](self.block[2](h), lengths)
+            return self.shortcut(x, lengths) + h
+        # inference: the same ops in place on intermediates (identical values, no new buffers)
+        h = self.block[3](F.elu_(h), lengths)
+        return self.shortcut(x, lengths).add_(h)
 
 
 class SkipLSTM(nn.Module):
@@ -96,6 +100,8 @@ class SEANetEncoder(nn.Module):
                     lengths = layer.output_lengths(lengths)
             elif isinstance(layer, ResnetBlock):
                 x = layer(x, lengths)
+            elif isinstance(layer, nn.ELU) and not torch.is_grad_enabled():
+                x = F.elu_(x)  # x is always an intermediate here (the first layer is a conv)
             else:
                 x = layer(x)
         return x

@@ -1,0 +1,53 @@
+"""The allocator setting the runner applies: on glibc it keeps freed pages (a second large
+allocation faults no new pages in), it can be turned off, and provenance records it."""
+
+from __future__ import annotations
+
+import os
+import platform
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = """
+import resource, sys, torch
+from bench.execution.allocator import retain_freed_memory
+from bench.provenance import package_versions
+setting = retain_freed_memory()
+def faults_of_alloc():
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+    torch.ones(64 * 2**20 // 4)  # 64 MiB, above glibc's largest mmap threshold
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before
+faults_of_alloc()
+print(setting)
+print(faults_of_alloc())
+print(package_versions()["tokbench allocator"])
+"""
+
+
+def _probe(env_value: str | None) -> list[str]:
+    env = {k: v for k, v in os.environ.items() if k != "TOKBENCH_ALLOCATOR"}
+    if env_value is not None:
+        env["TOKBENCH_ALLOCATOR"] = env_value
+    env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
+    done = subprocess.run([sys.executable, "-c", PROBE], capture_output=True, text=True,
+                          env=env, timeout=120, check=True)
+    return done.stdout.strip().splitlines()
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
+def test_freed_pages_are_reused_and_recorded() -> None:
+    setting, faults, recorded = _probe(None)
+    assert setting == "glibc heap: mmap off, trim threshold 1 GiB"
+    assert recorded == setting
+    assert int(faults) < 1000  # 64 MiB of fresh pages would be ~16 000 faults
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
+def test_default_allocator_on_request() -> None:
+    setting, faults, recorded = _probe("default")
+    assert setting == recorded == "default (TOKBENCH_ALLOCATOR=default)"
+    assert int(faults) > 10_000  # glibc maps and unmaps the block every time
