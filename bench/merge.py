@@ -5,11 +5,14 @@ copied verbatim; an utterance present in two inputs is refused (a duplicate when
 a conflict when they differ), as are setup records (datasets, variants, metrics) that disagree.
 Corpus summaries (ratios of sums) cannot be added across shards, so they are rebuilt from the
 merged per-utterance rows with the same code the runner uses (``bench.execution.corpus``).
+Saved reconstructions (``audio_files``) are copied beside the merged store, under the merged
+run's folder, so its report plays the same audio a single run's would.
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,6 +23,7 @@ from typing import Any
 from bench.data.manifest import read_manifest
 from bench.execution.corpus import write_corpus_summaries
 from bench.execution.metrics import LoadedMetric
+from bench.paths import RECONSTRUCTIONS_DIR, UnsafePathError, safe_join
 from bench.registry import load_metric
 from bench.shard import Shard, record_shard, recorded_shard
 from bench.store import Store
@@ -168,8 +172,11 @@ def _merge_into(store: Store, sources: list[_Source], log: Callable[[str], None]
         result.warnings.append(f"partial merge: {len(shards)} of {shards[0].count} shards")
     with store.transaction() as c:
         _merge_setup(c, run_id, sources, result)
+        audio = _AudioMover(Path(store.path).parent, run_id)
         for table in _row_tables(sources):
-            result.rows[table] = _copy_rows(c, table, run_id, sources)
+            result.rows[table] = _copy_rows(c, table, run_id, sources,
+                                            audio.relocate if table == "audio_files" else None)
+        result.warnings += audio.problems()
         _merge_reference_cache(c, sources)
     _rebuild_corpus(store, run_id, config, result)
     store.set_run_status(run_id, "complete")
@@ -235,8 +242,13 @@ def _merge_setup(c: sqlite3.Connection, run_id: int, sources: list[_Source],
         record_shard(c, run_id, Shard(shards[0].index, shards[0].count))
 
 
-def _copy_rows(c: sqlite3.Connection, table: str, run_id: int, sources: list[_Source]) -> int:
-    """Copy one per-utterance table; an identity key seen twice is a duplicate or conflict."""
+RowHook = Callable[[_Source, dict[str, Any]], "dict[str, Any] | None"]
+
+
+def _copy_rows(c: sqlite3.Connection, table: str, run_id: int, sources: list[_Source],
+               transform: RowHook | None = None) -> int:
+    """Copy one per-utterance table; an identity key seen twice is a duplicate or conflict.
+    ``transform`` may rewrite a row (after the duplicate check) or drop it (None)."""
     columns = None
     key_cols = ("dataset", "variant", "utterance", "metric")
     seen: dict[tuple, tuple[_Source, dict[str, Any]]] = {}
@@ -253,6 +265,8 @@ def _copy_rows(c: sqlite3.Connection, table: str, run_id: int, sources: list[_So
                                  f"{other.label} and {s.label}; each utterance must come from "
                                  "exactly one shard")
             seen[key] = (s, row)
+            if transform is not None and (row := transform(s, row)) is None:
+                continue
             if columns is None:
                 columns = ["run_id", *row]
                 _ensure_table(c, s.conn, table)
@@ -261,6 +275,37 @@ def _copy_rows(c: sqlite3.Connection, table: str, run_id: int, sources: list[_So
                       f"({', '.join('?' * len(columns))})", values)
             n += 1
     return n
+
+
+class _AudioMover:
+    """Copies each input's saved FLAC files to ``<out folder>/tokbench_audio/run<merged id>/``
+    (paths confined to the input's folder) and rewrites their rows; a file that is missing or
+    points outside its store's folder drops its row, counted in a warning."""
+
+    def __init__(self, out_root: Path, run_id: int) -> None:
+        self.out_root = out_root
+        self.run_dir = Path(RECONSTRUCTIONS_DIR) / f"run{run_id}"
+        self.missing: dict[str, int] = {}
+
+    def relocate(self, source: _Source, row: dict[str, Any]) -> dict[str, Any] | None:
+        parts = Path(str(row["path"])).parts
+        try:
+            src = safe_join(source.path.parent, *parts)
+        except UnsafePathError:
+            src = None
+        if src is None or len(parts) < 3 or parts[0] != RECONSTRUCTIONS_DIR or not src.is_file():
+            self.missing[source.label] = self.missing.get(source.label, 0) + 1
+            return None
+        rel = self.run_dir.joinpath(*parts[2:])  # drop tokbench_audio/run<shard id>/
+        target = safe_join(self.out_root, rel)
+        if not target.exists() or not target.samefile(src):
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, target)
+        return {**row, "path": rel.as_posix()}
+
+    def problems(self) -> list[str]:
+        return [f"{n} saved audio file(s) of {label} are missing or outside its folder: "
+                "not in the merged run" for label, n in self.missing.items()]
 
 
 def _ensure_table(c: sqlite3.Connection, source: sqlite3.Connection, table: str) -> None:

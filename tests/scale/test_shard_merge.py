@@ -165,3 +165,39 @@ def test_a_shard_resumes_its_own_run_only(tmp_path: Path) -> None:
     rows = [r for r in store_rows(store)["utterances"] if r[1] == "mulaw8k"]
     assert sorted(r[2] for r in rows) == sorted(f"tone{i}" for i in range(9)
                                                 if Shard(0, 2).owns(f"tone{i}"))
+
+
+def test_merged_store_keeps_every_saved_reconstruction(sharded, tmp_path: Path) -> None:
+    """The merged report plays the shards' audio: files are copied beside the merged store
+    under its own run folder, rows rewritten, nothing missing; a lost shard file is a warning."""
+    from bench.report.media import copy_audio
+    from bench.store import Store
+
+    single, stores, _ = sharded
+    out = tmp_path / "elsewhere" / "merged.sqlite"
+    out.parent.mkdir()
+    merge_stores(stores, out, log=lambda _: None)
+    con_single, con_merged = sqlite3.connect(single), sqlite3.connect(out)
+    query = "SELECT dataset, variant, utterance, frames, bytes FROM audio_files ORDER BY 1, 2, 3"
+    expected = con_single.execute(query).fetchall()
+    assert len(expected) > 20  # references and reconstructions of several variants
+    assert con_merged.execute(query).fetchall() == expected
+    paths = [p for (p,) in con_merged.execute("SELECT path FROM audio_files")]
+    assert all(p.startswith("tokbench_audio/run1/") and (out.parent / p).is_file() for p in paths)
+    store = Store(out)
+    try:
+        entries, problems = copy_audio(store, 1, tmp_path / "report")
+    finally:
+        store.close()
+    assert len(entries) == len(expected) and problems == []
+
+    # one shard loses a file: its row is dropped and the merge says so
+    (row,) = sqlite3.connect(stores[0]).execute("SELECT path FROM audio_files LIMIT 1")
+    (stores[0].parent / row[0]).rename(tmp_path / "moved.flac")
+    try:
+        warnings: list[str] = []
+        result = merge_stores(stores, tmp_path / "lossy.sqlite", log=warnings.append)
+    finally:
+        (tmp_path / "moved.flac").rename(stores[0].parent / row[0])
+    assert result.rows["audio_files"] == len(expected) - 1
+    assert any("1 saved audio file(s)" in w and "shard0.sqlite" in w for w in warnings)
