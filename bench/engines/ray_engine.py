@@ -3,8 +3,8 @@
 Each actor (one per GPU, or per CPU slot) holds the metrics and the current variant's tokenizer
 on its device and runs the local runner's per-batch code (``bench.engines.worker``) on the same
 length buckets, so every number matches ``--engine local``. Audio moves by path (the actors read
-it from the shared filesystem); records stream back as they finish and only the driver writes
-SQLite, so resume and skip reasons work as in a local run. An actor that dies takes its
+it from the shared filesystem); records and reconstructions (FLAC bytes) stream back as they
+finish and only the driver writes SQLite and audio files, so resume and skip reasons work as in a local run. An actor that dies takes its
 in-flight batches with it: each is retried once, alone, on a fresh actor, and if that actor dies
 too its utterances are recorded as failed with the reason; the run completes.
 """
@@ -20,7 +20,7 @@ from types import SimpleNamespace
 from typing import Any
 
 from bench.data.manifest import Utterance
-from bench.engines.worker import VariantLoad, VariantWorker
+from bench.engines.worker import BatchResult, VariantLoad, VariantWorker
 from bench.execution.corpus import write_corpus_summaries
 from bench.store import UtteranceRecord
 from bench.suite import GROUND_TRUTH, VariantSpec
@@ -205,8 +205,13 @@ class RayEngine:
         def submit(actor: _Actor, task: _Task) -> Any:
             return actor.handle.process.remote(dataset, root, task.batch, variant)
 
+        def accept(result: BatchResult) -> list[UtteranceRecord]:
+            for item in result.audio:  # the driver alone writes files and rows
+                run.audio.add_encoded(item)
+            return result.records
+
         self._drive(run, dataset, variant.name, variant, run._batches(ordered, seconds, done),
-                    submit, lambda records: records, run.pool_metrics + run.inline_metrics)
+                    submit, accept, run.pool_metrics + run.inline_metrics)
 
     def _drive(self, run: Any, dataset: str, name: str, variant: VariantSpec | None,
                batches: list[list[Utterance]], submit: Callable[[_Actor, _Task], Any],

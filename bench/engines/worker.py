@@ -17,6 +17,7 @@ from typing import Any
 import torch
 
 from bench.data.manifest import Utterance
+from bench.execution.audio_out import EncodedAudio
 from bench.execution.metrics import LoadedMetric, compute_guarded
 from bench.provenance import describe_device
 from bench.store import UtteranceRecord
@@ -71,6 +72,14 @@ class VariantLoad:
     frame_rate: float | None = None
 
 
+@dataclass
+class BatchResult:
+    """One processed batch: its records and the reconstructions to save (FLAC bytes)."""
+
+    records: list[UtteranceRecord]
+    audio: list[EncodedAudio]
+
+
 class VariantWorker:
     """Holds the metrics and one variant's tokenizer on its device; scores batches."""
 
@@ -79,7 +88,7 @@ class VariantWorker:
         if setup is not None:  # e.g. registering test tokenizers in this process
             setup()
         grant_permissions(permissions or {})
-        from bench.execution.audio_out import NoAudioOut
+        from bench.execution.audio_out import CapturingAudioOut
         from bench.runner import RunSummary, _Run
 
         if str(suite.batch.device).startswith("cuda:"):
@@ -90,7 +99,8 @@ class VariantWorker:
                         stop_after_batches=None, log=lambda _: None)
         self.run.run_id = 0
         self.run.summary = RunSummary(run_id=0, name=suite.name)
-        self.run.audio = NoAudioOut()  # reconstructions are not shipped back to the driver
+        # reconstructions go back to the driver as FLAC bytes; it writes files and rows
+        self.run.audio = CapturingAudioOut(enabled=suite.batch.save_audio_mb > 0)
         self.metrics: list[LoadedMetric] = self.run._load_metrics()
         self.tokenizer: Any = None
         self.variant: str | None = None
@@ -127,18 +137,19 @@ class VariantWorker:
         return list(self.store.written), list(self.store.new_cache)
 
     def process(self, dataset: str, root: Path, batch: list[Utterance],
-                variant: VariantSpec) -> list[UtteranceRecord]:
+                variant: VariantSpec) -> BatchResult:
         """Load (by path), encode, decode and score one length bucket; never raises for a
         bad utterance (it becomes a failed record, as in the local runner)."""
         if self.tokenizer is None or self.variant != variant.name:
             raise RuntimeError(f"variant {variant.name!r} is not loaded in this worker")
+        self.run.audio.take()  # nothing left over from a batch that raised
         records, items = self.run._tokenize_batch(dataset, root, batch, variant,
                                                   self.tokenizer, self.metrics)
         ok_records = [r for r in records if r.status == "ok"]
         for m in self.metrics:
             for rec, value in zip(ok_records, compute_guarded(m.metric, items), strict=True):
                 rec.values[m.id] = value  # type: ignore[index]
-        return records
+        return BatchResult(records, self.run.audio.take())
 
 
 def driver_permissions() -> dict[str, Any]:

@@ -15,6 +15,7 @@ import json
 import os
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,18 @@ def flac_bytes(audio: np.ndarray, sample_rate: int) -> tuple[bytes, bool]:
     buf = io.BytesIO()
     sf.write(buf, np.clip(wav, -1.0, 1.0), int(sample_rate), format="FLAC", subtype="PCM_16")
     return buf.getvalue(), clipped
+
+
+@dataclass(frozen=True)
+class EncodedAudio:
+    """One FLAC file made elsewhere (an engine worker), for the driver's ``AudioOut``."""
+
+    key: tuple[str, str, str]  # (dataset, variant or GROUND_TRUTH, utterance)
+    data: bytes
+    clipped: bool
+    sample_rate: int
+    frames: int
+    extra: dict[str, Any] | None = None
 
 
 class AudioOut:
@@ -94,6 +107,19 @@ class AudioOut:
     def _save(self, key: tuple[str, str, str], audio: np.ndarray, sample_rate: int,
               extra: dict[str, Any] | None) -> None:
         data, clipped = flac_bytes(audio, sample_rate)
+        self._save_encoded(EncodedAudio(key, data, clipped, int(sample_rate), len(audio), extra))
+
+    def add_encoded(self, item: EncodedAudio) -> None:
+        """Save a file an engine worker encoded (``CapturingAudioOut``); references once."""
+        if not self.enabled:
+            return
+        if item.key[1] == GROUND_TRUTH and item.key in self.saved and (
+                self.root / self.relative_path(*item.key)).exists():
+            return
+        self._save_encoded(item)
+
+    def _save_encoded(self, item: EncodedAudio) -> None:
+        key, data = item.key, item.data
         previous = self.saved.get(key, 0)
         if self.used - previous + len(data) > self.budget_bytes:
             if not self.budget_hit:
@@ -110,10 +136,10 @@ class AudioOut:
         os.replace(tmp, target)
         self.used += len(data) - previous
         self.saved[key] = len(data)
-        info = dict(extra or {})
-        if clipped:
+        info = dict(item.extra or {})
+        if item.clipped:
             info["clipped"] = True
-        self.pending.append((*key, rel.as_posix(), int(sample_rate), len(audio), len(data),
+        self.pending.append((*key, rel.as_posix(), item.sample_rate, item.frames, len(data),
                              json.dumps(info, sort_keys=True) if info else None))
 
     def flush(self) -> None:
@@ -135,14 +161,31 @@ def token_counts(tok: object, tokens: np.ndarray) -> dict[str, Any] | None:
         return {"token_breakdown_error": f"{type(err).__name__}: {err}"}  # type: ignore[dict-item]
 
 
-class NoAudioOut:
-    """Keeps nothing: stands in for ``AudioOut`` where no store is at hand (an engine worker,
-    which sends records to the driver but not files)."""
+class CapturingAudioOut:
+    """Stands in for ``AudioOut`` in an engine worker: encodes each reconstruction (and its
+    reference) to FLAC and keeps the bytes for the driver, whose ``AudioOut`` alone writes files
+    and rows and applies the budget; ``take`` hands over what was captured since the last call."""
 
-    enabled = False
+    def __init__(self, enabled: bool) -> None:
+        self.enabled = enabled
+        self.captured: list[EncodedAudio] = []
 
-    def add(self, *_: Any, **__: Any) -> None:
-        return None
+    def add(self, dataset: str, variant: str, utterance: str, audio: np.ndarray,
+            sample_rate: int, reference: np.ndarray | None = None,
+            reference_sr: int | None = None, extra: dict[str, Any] | None = None) -> None:
+        if not self.enabled:
+            return
+        if reference is not None and reference_sr is not None:
+            data, clipped = flac_bytes(reference, reference_sr)
+            self.captured.append(EncodedAudio((dataset, GROUND_TRUTH, utterance), data, clipped,
+                                              int(reference_sr), len(reference)))
+        data, clipped = flac_bytes(audio, sample_rate)
+        self.captured.append(EncodedAudio((dataset, variant, utterance), data, clipped,
+                                          int(sample_rate), len(audio), extra))
 
     def flush(self) -> None:
-        return None
+        return None  # the driver records the files when it writes the batch
+
+    def take(self) -> list[EncodedAudio]:
+        items, self.captured = self.captured, []
+        return items

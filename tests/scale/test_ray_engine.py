@@ -50,7 +50,7 @@ def local_rows(tones: Path, tmp_path_factory: pytest.TempPathFactory):
     tmp = tmp_path_factory.mktemp("local")
     suite = tone_suite(tmp, tones, VARIANTS, max_items=2)
     summary = run_suite(suite, progress=False, log=lambda _: None)
-    return store_rows(tmp / "store.sqlite"), summary
+    return store_rows(tmp / "store.sqlite"), summary, tmp / "store.sqlite"
 
 
 def engine(**kw) -> RayEngine:
@@ -62,7 +62,7 @@ def test_ray_equals_local(ray_local, tones: Path, tmp_path: Path, local_rows) ->
     calls = ToyRms.calls
     summary = run_suite(suite, progress=False, log=lambda _: None, engine=engine())
     assert ToyRms.calls == calls  # every metric, ground truth included, ran on the actors
-    expected, local_summary = local_rows
+    expected, local_summary, local_store = local_rows
     # same batches through the same code: bit-identical, metrics included
     assert_same_rows(store_rows(tmp_path / "store.sqlite"), expected, exact=True)
     assert summary.skipped_variants == local_summary.skipped_variants
@@ -74,6 +74,14 @@ def test_ray_equals_local(ray_local, tones: Path, tmp_path: Path, local_rows) ->
     con = sqlite3.connect(tmp_path / "store.sqlite")
     cached = con.execute("SELECT COUNT(*) FROM reference_cache WHERE metric='toy_rms'").fetchone()
     assert cached == (10,)  # the ten readable tones
+    # the actors' reconstructions and references were saved by the driver, byte for byte
+    query = ("SELECT dataset, variant, utterance, path, frames, bytes FROM audio_files "
+             "ORDER BY 1, 2, 3")
+    saved = con.execute(query).fetchall()
+    assert saved == sqlite3.connect(local_store).execute(query).fetchall()
+    assert len(saved) > 20
+    for *_, rel, _frames, _size in saved:
+        assert (tmp_path / rel).read_bytes() == (local_store.parent / rel).read_bytes()
 
 
 def test_killed_actor_loses_nothing(ray_local, tones: Path, tmp_path: Path, local_rows) -> None:
