@@ -4,9 +4,10 @@ Each actor (one per GPU, or per CPU slot) holds the metrics and the current vari
 on its device and runs the local runner's per-batch code (``bench.engines.worker``) on the same
 length buckets, so every number matches ``--engine local``. Audio moves by path (the actors read
 it from the shared filesystem); records and reconstructions (FLAC bytes) stream back as they
-finish and only the driver writes SQLite and audio files, so resume and skip reasons work as in a local run. An actor that dies takes its
-in-flight batches with it: each is retried once, alone, on a fresh actor, and if that actor dies
-too its utterances are recorded as failed with the reason; the run completes.
+finish and only the driver writes SQLite and audio files, so resume and skip reasons work as in
+a local run. An actor that dies takes its in-flight batches with it: each is retried once,
+alone, on a fresh actor, and if that actor dies too its utterances are recorded as failed with
+the reason; the run completes.
 """
 
 from __future__ import annotations

@@ -63,9 +63,40 @@ class EncodedAudio:
     extra: dict[str, Any] | None = None
 
 
-class AudioOut:
-    """Saves reconstructions for one run; the runner calls ``add`` per ok utterance and
-    ``flush`` before it writes a batch of utterance rows."""
+def encode(key: tuple[str, str, str], audio: np.ndarray, sample_rate: int,
+           extra: dict[str, Any] | None = None) -> EncodedAudio:
+    """One waveform as a FLAC file in memory, with what its ``audio_files`` row needs."""
+    data, clipped = flac_bytes(audio, sample_rate)
+    return EncodedAudio(key, data, clipped, int(sample_rate), len(audio), extra)
+
+
+class _AudioSink:
+    """What the runner calls per ok utterance; subclasses say where the encoded files go."""
+
+    enabled: bool
+
+    def add(self, dataset: str, variant: str, utterance: str, audio: np.ndarray,
+            sample_rate: int, reference: np.ndarray | None = None,
+            reference_sr: int | None = None, extra: dict[str, Any] | None = None) -> None:
+        """Keep one reconstruction (and its reference, once per utterance)."""
+        if not self.enabled:
+            return
+        if reference is not None and reference_sr is not None:
+            key = (dataset, GROUND_TRUTH, utterance)
+            if not self._have(key):
+                self._keep(encode(key, reference, reference_sr))
+        self._keep(encode((dataset, variant, utterance), audio, sample_rate, extra))
+
+    def _have(self, key: tuple[str, str, str]) -> bool:
+        return False
+
+    def _keep(self, item: EncodedAudio) -> None:
+        raise NotImplementedError
+
+
+class AudioOut(_AudioSink):
+    """Saves reconstructions for one run within a size budget; the runner calls ``add`` per ok
+    utterance and ``flush`` before it writes a batch of utterance rows."""
 
     def __init__(self, store: Store, run_id: int, budget_mb: float,
                  log: Callable[[str], None] = print) -> None:
@@ -92,33 +123,15 @@ class AudioOut:
         return (self.run_dir / safe_component(dataset) / folder
                 / f"{safe_component(utterance)}.flac")
 
-    def add(self, dataset: str, variant: str, utterance: str, audio: np.ndarray,
-            sample_rate: int, reference: np.ndarray | None = None,
-            reference_sr: int | None = None, extra: dict[str, Any] | None = None) -> None:
-        """Save one reconstruction (and its reference, once per utterance) within the budget."""
-        if not self.enabled:
-            return
-        if reference is not None and reference_sr is not None:
-            key = (dataset, GROUND_TRUTH, utterance)
-            if key not in self.saved or not (self.root / self.relative_path(*key)).exists():
-                self._save(key, reference, reference_sr, None)
-        self._save((dataset, variant, utterance), audio, sample_rate, extra)
-
-    def _save(self, key: tuple[str, str, str], audio: np.ndarray, sample_rate: int,
-              extra: dict[str, Any] | None) -> None:
-        data, clipped = flac_bytes(audio, sample_rate)
-        self._save_encoded(EncodedAudio(key, data, clipped, int(sample_rate), len(audio), extra))
-
     def add_encoded(self, item: EncodedAudio) -> None:
         """Save a file an engine worker encoded (``CapturingAudioOut``); references once."""
-        if not self.enabled:
-            return
-        if item.key[1] == GROUND_TRUTH and item.key in self.saved and (
-                self.root / self.relative_path(*item.key)).exists():
-            return
-        self._save_encoded(item)
+        if self.enabled and not (item.key[1] == GROUND_TRUTH and self._have(item.key)):
+            self._keep(item)
 
-    def _save_encoded(self, item: EncodedAudio) -> None:
+    def _have(self, key: tuple[str, str, str]) -> bool:
+        return key in self.saved and (self.root / self.relative_path(*key)).exists()
+
+    def _keep(self, item: EncodedAudio) -> None:
         key, data = item.key, item.data
         previous = self.saved.get(key, 0)
         if self.used - previous + len(data) > self.budget_bytes:
@@ -161,7 +174,7 @@ def token_counts(tok: object, tokens: np.ndarray) -> dict[str, Any] | None:
         return {"token_breakdown_error": f"{type(err).__name__}: {err}"}  # type: ignore[dict-item]
 
 
-class CapturingAudioOut:
+class CapturingAudioOut(_AudioSink):
     """Stands in for ``AudioOut`` in an engine worker: encodes each reconstruction (and its
     reference) to FLAC and keeps the bytes for the driver, whose ``AudioOut`` alone writes files
     and rows and applies the budget; ``take`` hands over what was captured since the last call."""
@@ -170,18 +183,8 @@ class CapturingAudioOut:
         self.enabled = enabled
         self.captured: list[EncodedAudio] = []
 
-    def add(self, dataset: str, variant: str, utterance: str, audio: np.ndarray,
-            sample_rate: int, reference: np.ndarray | None = None,
-            reference_sr: int | None = None, extra: dict[str, Any] | None = None) -> None:
-        if not self.enabled:
-            return
-        if reference is not None and reference_sr is not None:
-            data, clipped = flac_bytes(reference, reference_sr)
-            self.captured.append(EncodedAudio((dataset, GROUND_TRUTH, utterance), data, clipped,
-                                              int(reference_sr), len(reference)))
-        data, clipped = flac_bytes(audio, sample_rate)
-        self.captured.append(EncodedAudio((dataset, variant, utterance), data, clipped,
-                                          int(sample_rate), len(audio), extra))
+    def _keep(self, item: EncodedAudio) -> None:
+        self.captured.append(item)
 
     def flush(self) -> None:
         return None  # the driver records the files when it writes the batch
