@@ -33,12 +33,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tokenizers_impl.varstok.density_cpu import seed_scores_and_band
-from tokenizers_impl.varstok.greedy_cpu import (
-    greedy_from_band,
-    greedy_spans_compiled,
-    pool_compiled,
-)
+from tokenizers_impl.varstok.density_cpu import normalized_frames, seed_scores_and_band
+from tokenizers_impl.varstok.greedy_cpu import greedy_from_band, greedy_spans_compiled
 
 VARIANTS = ("original", "fixed")
 MAX_TABLE_REACH = 8  # lookup tables have 4**reach rows
@@ -64,8 +60,18 @@ class ClusteringSettings:
 
 
 def cosine_gemm(x_t: torch.Tensor) -> torch.Tensor:
-    """[B, T, D] -> [B, T, T] cosine similarity: the official ``normalize`` + ``matmul``."""
-    x_n = F.normalize(x_t, dim=-1)
+    """[B, T, D] -> [B, T, T] cosine similarity: the official ``normalize`` + ``matmul``.
+
+    For the usual x_t = x.transpose(1, 2) of a contiguous float32 x [B, D, T] on CPU, the
+    normalisation runs compiled (``density_cpu.normalized_frames``: torch's reduction order,
+    the same values and strides of x_n, hence the same GEMM call and bit-identical output).
+    """
+    x = x_t.transpose(1, 2)
+    if (x.device.type == "cpu" and x.dtype == torch.float32 and x.is_contiguous()
+            and COMPILED_DENSITY_ON_CPU and not (x.requires_grad and torch.is_grad_enabled())):
+        x_n = normalized_frames(x)
+    else:
+        x_n = F.normalize(x_t, dim=-1)
     return torch.matmul(x_n, x_n.transpose(1, 2))
 
 
@@ -348,8 +354,5 @@ class TemporalDensityPeakClustering(nn.Module):
             lengths = torch.full((batch,), frames, dtype=torch.long, device=x.device)
         lengths = lengths.to(x.device)
         starts = self.starts(x, lengths)
-        if (x.device.type == "cpu" and x.dtype == torch.float32 and COMPILED_GREEDY_ON_CPU
-                and not (x.requires_grad and torch.is_grad_enabled())):
-            return pool_compiled(starts, lengths.to(torch.int64).numpy(), x)
         valid = torch.arange(frames, device=x.device).view(1, -1) < lengths.view(-1, 1)
         return pool_spans(x.transpose(1, 2), starts, valid)

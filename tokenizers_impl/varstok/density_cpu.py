@@ -31,6 +31,7 @@ import numpy as np
 import torch
 
 PARALLEL_MIN = 1 << 18  # raw entries from which the sweep runs on all numba threads
+_normalize_state: dict[str, bool] = {}  # "exact": the compiled normalize matched torch's
 
 
 @cache
@@ -117,3 +118,23 @@ def seed_scores_and_band(values: torch.Tensor, lengths: torch.Tensor, k: int, re
         return None
     rho = density(rows, original)
     return scores(values, lengths_np, rows, rho, not original, mapped), rows.band, lengths_np
+
+
+def normalized_frames(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
+    """``F.normalize(x.transpose(1, 2), dim=-1)`` for x [B, D, T] contiguous float32 on CPU:
+    same values and strides (``density_kernels.normalize_frames`` follows torch's reduction
+    order). The first call in a process also runs torch's and compares; on any difference
+    (another torch build reducing in another order) torch's is used from then on."""
+    exact = _normalize_state.get("exact")
+    if exact is False:
+        return torch.nn.functional.normalize(x.transpose(1, 2), dim=-1, eps=eps)
+    out = torch.empty_like(x)
+    _kernels().normalize_frames(x.numpy(), np.float32(eps), out.numpy())
+    x_n = out.transpose(1, 2)
+    if exact is None:
+        ref = torch.nn.functional.normalize(x.transpose(1, 2), dim=-1, eps=eps)
+        same = (ref == x_n) | (ref.isnan() & x_n.isnan())
+        _normalize_state["exact"] = bool(same.all()) and ref.stride() == x_n.stride()
+        if not _normalize_state["exact"]:
+            return ref
+    return x_n

@@ -340,3 +340,32 @@ def scores(raw, lengths, rho, top, cols, cand_v, cand_p, bound, widest, off, sca
                 delta = widest[b, i] if d == POS else d
             s[b, i] = r * delta
     return swept
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")  # IEEE division (no zero check)
+def _divide(a, b, out):
+    for t in range(a.shape[0]):
+        out[t] = a[t] / b[t]
+
+
+@_jit
+def normalize_frames(x, eps, out):
+    """out [B, D, T] = x / max(||x[:, :, t]||, eps) per frame t.
+
+    The norm as torch reduces a non-innermost dimension: per frame, sequentially over d,
+    ``acc = acc + x * x`` (rounded product, rounded sum), then ``sqrt``; the loops run across
+    frames (vectorised) and down the features. ``eps if n < eps else n`` keeps NaN like clamp.
+    """
+    batch, dim, frames = x.shape
+    acc = np.empty(frames, np.float32)
+    for b in range(batch):
+        acc[:] = 0
+        for d in range(dim):
+            row = x[b, d]
+            for t in range(frames):
+                acc[t] = acc[t] + row[t] * row[t]
+        for t in range(frames):
+            n = np.sqrt(acc[t])
+            acc[t] = eps if n < eps else n
+        for d in range(dim):
+            _divide(x[b, d], acc, out[b, d])

@@ -1,12 +1,11 @@
-"""The greedy seed-growth pass and the span pooling of the clustering as compiled loops, for CPU.
+"""The greedy seed-growth pass of the clustering as one compiled sequential loop, for CPU.
 
 On CPU the per-round tensor ops of ``clustering.greedy_spans`` cost more than the work itself;
 this walks the frames once in priority order (numba-compiled, cached on disk), which is the
 official algorithm's order and gives identical spans. ``greedy_from_band`` also derives the band
 flags (``clustering.band_ok``) on the fly from the band similarities that ``density_kernels``
-reads, and orders the seeds by a stable sort (as ``torch.sort(stable=True)``); ``pool_compiled``
-mean-pools each span, summing its frames in time order from zero and dividing by the span length
-in float32, as ``clustering.pool_spans`` does with ``index_add_`` (bit-identical results).
+reads, and orders the seeds by a stable sort (as ``torch.sort(stable=True)``). (Pooling stays
+``clustering.pool_spans``: compiled variants were measured slower than its ``index_add_``.)
 """
 
 from __future__ import annotations
@@ -19,7 +18,7 @@ import torch
 
 
 @cache
-def _kernels() -> tuple[Any, Any, Any]:
+def _kernels() -> tuple[Any, Any]:
     """Compile (or load from numba's on-disk cache) the sequential loops."""
     import numba
 
@@ -76,36 +75,7 @@ def _kernels() -> tuple[Any, Any, Any]:
                 starts[b, seed - left] = True
         return starts
 
-    @numba.njit(cache=True, nogil=True)
-    def pool(starts: np.ndarray, lengths: np.ndarray,
-             x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """starts [B, T], x [B, D, T] -> pooled [B, D, N], spans [B, N] (0 = padding)."""
-        batch, dim, _ = x.shape
-        width = 0
-        for b in range(batch):
-            width = max(width, starts[b, :lengths[b]].sum())
-        pooled = np.zeros((batch, dim, width), np.float32)
-        spans = np.zeros((batch, width), np.int64)
-        first = np.zeros(width + 1, np.int64)
-        for b in range(batch):
-            n = lengths[b]
-            m = 0
-            for t in range(n):
-                if starts[b, t]:
-                    first[m] = t
-                    m += 1
-            first[m] = n
-            for c in range(m):
-                spans[b, c] = first[c + 1] - first[c]
-            for d in range(dim):
-                for c in range(m):
-                    acc = np.float32(0.0)
-                    for t in range(first[c], first[c + 1]):
-                        acc += x[b, d, t]
-                    pooled[b, d, c] = acc / np.float32(spans[b, c])
-        return pooled, spans
-
-    return greedy, greedy_band, pool
+    return greedy, greedy_band
 
 
 def greedy_spans_compiled(
@@ -126,11 +96,3 @@ def greedy_from_band(s: np.ndarray, band: np.ndarray, lengths: np.ndarray, beta:
     ``threshold`` act in float32, as torch applies Python scalars to float32 tensors."""
     starts = _kernels()[1](s, band, lengths, np.float32(beta), np.float32(threshold))
     return torch.from_numpy(starts)
-
-
-def pool_compiled(starts: torch.Tensor, lengths: np.ndarray,
-                  x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """``clustering.pool_spans(x.transpose(1, 2), starts, valid)`` for x [B, D, T] float32 that
-    needs no gradient; identical values."""
-    pooled, spans = _kernels()[2](starts.numpy(), lengths, x.numpy())
-    return torch.from_numpy(pooled), torch.from_numpy(spans)
