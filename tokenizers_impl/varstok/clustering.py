@@ -20,6 +20,14 @@ sequential loop; the result is identical to the per-frame loop. Each round is a 
 ops over [B, T]; the host is only asked whether work remains every ``check_every`` rounds. On CPU,
 where those ops cost more than the work, ``greedy_cpu`` runs the same pass as a compiled loop.
 
+On CPU (float32, every item of at least ``k + 1`` frames) the forward is: the compiled
+normalisation (torch's reduction order), the official ``matmul``, then one compiled sweep over the
+raw GEMM output (``density_cpu``: the ``(c + 1) / 2`` map applied on the fly with the same float32
+operations, density, delta, seed scores and the band similarities, exact by construction and
+never materialising a T x T temporary), the greedy loop with the band flags derived on the fly,
+and ``pool_spans``. Every other case runs the torch expressions below, which stay the reference
+(tests compare the two bit for bit).
+
 Short inputs (fewer than ``k + 1`` frames, where the official code crashes in ``topk``): the density
 uses the ``n - 1`` neighbours that exist (one frame -> density from no neighbours, a single span-1
 token). Items of ``n >= k + 1`` frames are unaffected. Empty items give zero tokens.

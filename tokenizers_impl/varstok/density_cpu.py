@@ -32,6 +32,7 @@ import torch
 
 PARALLEL_MIN = 1 << 18  # raw entries from which the sweep runs on all numba threads
 _normalize_state: dict[str, bool] = {}  # "exact": the compiled normalize matched torch's
+last_stats: dict[str, int] = {}  # rows of the last call that took the slower exact paths
 
 
 @cache
@@ -83,7 +84,9 @@ def sweep(values: torch.Tensor, lengths: np.ndarray, width: int, reach: int, fix
     args = (raw, lengths, off, scale, fixed, out.top, out.cols, out.cand_v, out.cand_p,
             out.bound, out.widest, out.band)
     threads = _threads(raw.size)
-    nan_rows = k.sweep_parallel(*args, threads) if threads > 1 else k.sweep_serial(*args)
+    nan_rows, scanned = (k.sweep_parallel(*args, threads) if threads > 1
+                         else k.sweep_serial(*args))
+    last_stats["top_scanned"] = scanned
     return None if nan_rows else out
 
 
@@ -97,8 +100,9 @@ def scores(values: torch.Tensor, lengths: np.ndarray, rows: RowSweep, rho: torch
     off, scale = (np.float32(0.0), np.float32(1.0)) if mapped else (np.float32(1.0),
                                                                     np.float32(0.5))
     s = np.empty(rows.widest.shape, np.float32)
-    k.scores(raw, lengths, rho.numpy(), rows.top, rows.cols, rows.cand_v, rows.cand_p,
-             rows.bound, rows.widest, off, scale, fixed, s)
+    last_stats["delta_swept"] = k.scores(raw, lengths, rho.numpy(), rows.top, rows.cols,
+                                         rows.cand_v, rows.cand_p, rows.bound, rows.widest,
+                                         off, scale, fixed, s)
     return s
 
 

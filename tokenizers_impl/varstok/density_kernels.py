@@ -200,12 +200,14 @@ def _scan_top(seg, first, off, scale, top, cols, last):
 @_jit
 def _sweep_rows(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, bound, widest,
                 band, start, stop):
-    """Rows [start, stop) of the flattened (item, frame) index; returns the NaN rows seen."""
+    """Rows [start, stop) of the flattened (item, frame) index; returns the NaN rows seen and the
+    rows whose top list needed the scan."""
     frames = raw.shape[1]
     reach = band.shape[2] // 2
     f = np.empty((3, LANES), np.float32)
     p = np.empty(LANES, np.int32)
     nan_rows = 0
+    scanned = 0
     for r in range(start, stop):
         b = r // frames
         i = r - b * frames
@@ -232,6 +234,7 @@ def _sweep_rows(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, boun
         v = top[b, i]
         vc = cols[b, i]
         if not _top_from_lanes(h1, hp, m2, v, vc, i):
+            scanned += 1
             v[:] = NEG
             w0 = max(0, i - WINDOW)
             w1 = min(n, i + WINDOW)
@@ -240,7 +243,7 @@ def _sweep_rows(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, boun
             _scan_top(row[w1:n], w1, off, scale, v, vc, last)
         if not fixed:
             widest[b, i] = v[0]
-    return nan_rows
+    return nan_rows, scanned
 
 
 @_jit
@@ -261,10 +264,13 @@ def sweep_parallel(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, b
     rows = raw.shape[0] * raw.shape[1]
     per = (rows + threads - 1) // threads
     nan_rows = 0
+    scanned = 0
     for t in numba.prange(threads):
-        nan_rows += _sweep_rows(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p,
-                                bound, widest, band, t * per, min(rows, (t + 1) * per))
-    return nan_rows
+        nans, scans = _sweep_rows(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p,
+                                  bound, widest, band, t * per, min(rows, (t + 1) * per))
+        nan_rows += nans
+        scanned += scans
+    return nan_rows, scanned
 
 
 @_jit
