@@ -133,7 +133,11 @@ def normalized_frames(x: torch.Tensor, eps: float = 1e-12) -> torch.Tensor:
     if exact is False:
         return torch.nn.functional.normalize(x.transpose(1, 2), dim=-1, eps=eps)
     out = torch.empty_like(x)
-    _kernels().normalize_frames(x.numpy(), np.float32(eps), out.numpy())
+    threads = _threads(x.numel() * 4)
+    if threads > 1:
+        _kernels().normalize_frames_parallel(x.numpy(), np.float32(eps), out.numpy(), threads)
+    else:
+        _kernels().normalize_frames(x.numpy(), np.float32(eps), out.numpy())
     x_n = out.transpose(1, 2)
     if exact is None:
         ref = torch.nn.functional.normalize(x.transpose(1, 2), dim=-1, eps=eps)

@@ -355,6 +355,23 @@ def _divide(a, b, out):
 
 
 @_jit
+def _normalize_part(x, eps, out, t0, t1):
+    batch, dim, _ = x.shape
+    acc = np.empty(t1 - t0, np.float32)
+    for b in range(batch):
+        acc[:] = 0
+        for d in range(dim):
+            row = x[b, d, t0:t1]
+            for t in range(t1 - t0):
+                acc[t] = acc[t] + row[t] * row[t]
+        for t in range(t1 - t0):
+            n = np.sqrt(acc[t])
+            acc[t] = eps if n < eps else n
+        for d in range(dim):
+            _divide(x[b, d, t0:t1], acc, out[b, d, t0:t1])
+
+
+@_jit
 def normalize_frames(x, eps, out):
     """out [B, D, T] = x / max(||x[:, :, t]||, eps) per frame t.
 
@@ -362,16 +379,14 @@ def normalize_frames(x, eps, out):
     ``acc = acc + x * x`` (rounded product, rounded sum), then ``sqrt``; the loops run across
     frames (vectorised) and down the features. ``eps if n < eps else n`` keeps NaN like clamp.
     """
-    batch, dim, frames = x.shape
-    acc = np.empty(frames, np.float32)
-    for b in range(batch):
-        acc[:] = 0
-        for d in range(dim):
-            row = x[b, d]
-            for t in range(frames):
-                acc[t] = acc[t] + row[t] * row[t]
-        for t in range(frames):
-            n = np.sqrt(acc[t])
-            acc[t] = eps if n < eps else n
-        for d in range(dim):
-            _divide(x[b, d], acc, out[b, d])
+    _normalize_part(x, eps, out, 0, x.shape[2])
+
+
+@_jit_parallel
+def normalize_frames_parallel(x, eps, out, threads):
+    """``normalize_frames``, the frames split over ``threads`` threads (same order per frame)."""
+    frames = x.shape[2]
+    per = (frames + threads - 1) // threads
+    for t in numba.prange(threads):
+        if t * per < frames:
+            _normalize_part(x, eps, out, t * per, min(frames, (t + 1) * per))
