@@ -43,10 +43,30 @@ def _kernels() -> ModuleType:
     return density_kernels
 
 
-def _threads(entries: int) -> int:
+@cache
+def _threadsafe_layer() -> bool:
+    """Whether numba will run parallel kernels on a layer that callers in several Python threads
+    may share (tbb, omp); its fallback ``workqueue`` aborts the process on concurrent use."""
     import numba
 
-    return numba.get_num_threads() if entries >= PARALLEL_MIN else 1
+    if numba.config.THREADING_LAYER not in ("default", "safe", "threadsafe", "omp", "tbb"):
+        return False
+    for pool in ("tbbpool", "omppool"):
+        try:
+            __import__(f"numba.np.ufunc.{pool}")
+            return True
+        except (ImportError, OSError):  # library of the layer missing
+            pass
+    return False
+
+
+def _threads(entries: int) -> int:
+    """Threads for a pass over ``entries`` values: all of numba's above PARALLEL_MIN, else 1."""
+    if entries < PARALLEL_MIN or not _threadsafe_layer():
+        return 1
+    import numba
+
+    return numba.get_num_threads()
 
 
 @dataclass
