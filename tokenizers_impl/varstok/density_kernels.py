@@ -37,7 +37,8 @@ _jit_parallel = numba.njit(cache=True, nogil=True, parallel=True)
 
 
 @_jit
-def _sweep_original(seg, off, scale, h1, h2, m1, q1, m2):
+def _sweep_original(seg: np.ndarray, off: np.float32, scale: np.float32, h1: np.ndarray,
+                    h2: np.ndarray, m1: np.ndarray, q1: np.ndarray, m2: np.ndarray) -> None:
     """Per lane: two largest values (h1 >= h2), smallest (m1, column q1), second smallest m2."""
     n = seg.shape[0]
     h1[:] = NEG
@@ -76,7 +77,8 @@ def _sweep_original(seg, off, scale, h1, h2, m1, q1, m2):
 
 
 @_jit
-def _sweep_fixed(seg, off, scale, h1, p1, h2, m1):
+def _sweep_fixed(seg: np.ndarray, off: np.float32, scale: np.float32, h1: np.ndarray,
+                 p1: np.ndarray, h2: np.ndarray, m1: np.ndarray) -> None:
     """Per lane: largest value (h1, column p1), second largest h2, smallest m1."""
     n = seg.shape[0]
     h1[:] = NEG
@@ -108,7 +110,7 @@ def _sweep_fixed(seg, off, scale, h1, p1, h2, m1):
 
 
 @_jit
-def _insert(top, cols, x, j):
+def _insert(top: np.ndarray, cols: np.ndarray, x: np.float32, j: int) -> np.float32:
     """Insert x (column j) into the descending list ``top`` (dropping its last value)."""
     q = top.shape[0] - 1
     while q > 0 and top[q - 1] < x:
@@ -121,7 +123,7 @@ def _insert(top, cols, x, j):
 
 
 @_jit
-def _fold_max(v):
+def _fold_max(v: np.ndarray) -> np.float32:
     """max(v) by halving in place (element-wise steps vectorise); len(v) a power of two."""
     half = v.shape[0] // 2
     while half:
@@ -132,7 +134,7 @@ def _fold_max(v):
 
 
 @_jit
-def _fold_min(v):
+def _fold_min(v: np.ndarray) -> np.float32:
     half = v.shape[0] // 2
     while half:
         for lane in range(half):
@@ -142,7 +144,8 @@ def _fold_min(v):
 
 
 @_jit
-def _top_from_lanes(h1, p1, m2, top, cols, diagonal):
+def _top_from_lanes(h1: np.ndarray, p1: np.ndarray, m2: np.float32, top: np.ndarray,
+                    cols: np.ndarray, diagonal: int) -> bool:
     """The row's top list from the lane maxima h1 above m2, if there are enough (module doc).
 
     Lanes are merged outwards from the diagonal's (the nearest frames hold the likely largest
@@ -167,7 +170,7 @@ def _top_from_lanes(h1, p1, m2, top, cols, diagonal):
 
 
 @_jit
-def _count_above(seg, off, scale, last):
+def _count_above(seg: np.ndarray, off: np.float32, scale: np.float32, last: np.float32) -> int:
     hits = np.int32(0)
     for j in range(seg.shape[0]):
         hits += np.int32((seg[j] + off) * scale > last)
@@ -175,7 +178,8 @@ def _count_above(seg, off, scale, last):
 
 
 @_jit
-def _take(seg, first, off, scale, top, cols, last):
+def _take(seg: np.ndarray, first: int, off: np.float32, scale: np.float32, top: np.ndarray,
+          cols: np.ndarray, last: np.float32) -> np.float32:
     for j in range(seg.shape[0]):
         x = (seg[j] + off) * scale
         if x > last:
@@ -184,7 +188,8 @@ def _take(seg, first, off, scale, top, cols, last):
 
 
 @_jit
-def _scan_top(seg, first, off, scale, top, cols, last):
+def _scan_top(seg: np.ndarray, first: int, off: np.float32, scale: np.float32, top: np.ndarray,
+              cols: np.ndarray, last: np.float32) -> np.float32:
     """Insertion top-k over seg, skipping blocks with nothing above the current k-th best."""
     n = seg.shape[0]
     for b0 in range(0, n, BLOCK):
@@ -198,8 +203,10 @@ def _scan_top(seg, first, off, scale, top, cols, last):
 
 
 @_jit
-def _sweep_rows(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, bound, widest,
-                band, start, stop):
+def _sweep_rows(raw: np.ndarray, lengths: np.ndarray, off: np.float32, scale: np.float32,
+                fixed: bool, top: np.ndarray, cols: np.ndarray, cand_v: np.ndarray,
+                cand_p: np.ndarray, bound: np.ndarray, widest: np.ndarray, band: np.ndarray,
+                start: int, stop: int) -> tuple[int, int]:
     """Rows [start, stop) of the flattened (item, frame) index; returns the NaN rows seen and the
     rows whose top list needed the scan."""
     frames = raw.shape[1]
@@ -247,8 +254,10 @@ def _sweep_rows(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, boun
 
 
 @_jit
-def sweep_serial(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, bound, widest,
-                 band):
+def sweep_serial(raw: np.ndarray, lengths: np.ndarray, off: np.float32, scale: np.float32,
+                 fixed: bool, top: np.ndarray, cols: np.ndarray, cand_v: np.ndarray,
+                 cand_p: np.ndarray, bound: np.ndarray, widest: np.ndarray,
+                 band: np.ndarray) -> tuple[int, int]:
     """Per valid row: top list (descending; its columns: fixed only), widest value (max:
     original, min: fixed), band values ``band[b, i, d - 1] = sim[i, i + d]``,
     ``band[b, i, reach + d - 1] = sim[i, i - d]``; original only: lane minima (values, columns;
@@ -258,8 +267,10 @@ def sweep_serial(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, bou
 
 
 @_jit_parallel
-def sweep_parallel(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, bound, widest,
-                   band, threads):
+def sweep_parallel(raw: np.ndarray, lengths: np.ndarray, off: np.float32, scale: np.float32,
+                   fixed: bool, top: np.ndarray, cols: np.ndarray, cand_v: np.ndarray,
+                   cand_p: np.ndarray, bound: np.ndarray, widest: np.ndarray, band: np.ndarray,
+                   threads: int) -> tuple[int, int]:
     """``sweep_serial`` with the rows split evenly over ``threads`` threads."""
     rows = raw.shape[0] * raw.shape[1]
     per = (rows + threads - 1) // threads
@@ -274,7 +285,8 @@ def sweep_parallel(raw, lengths, off, scale, fixed, top, cols, cand_v, cand_p, b
 
 
 @_jit
-def _denser_extreme(seg, rho, r, off, scale, fixed, dd):
+def _denser_extreme(seg: np.ndarray, rho: np.ndarray, r: np.float32, off: np.float32,
+                    scale: np.float32, fixed: bool, dd: np.ndarray) -> np.float32:
     """Extreme similarity to the frames denser than r (max: fixed, min: original; +-inf if none)."""
     n = seg.shape[0]
     if fixed:
@@ -307,8 +319,9 @@ def _denser_extreme(seg, rho, r, off, scale, fixed, dd):
 
 
 @_jit
-def scores(raw, lengths, rho, top, cols, cand_v, cand_p, bound, widest, off, scale, fixed,
-           s):
+def scores(raw: np.ndarray, lengths: np.ndarray, rho: np.ndarray, top: np.ndarray, cols: np.ndarray,
+           cand_v: np.ndarray, cand_p: np.ndarray, bound: np.ndarray, widest: np.ndarray,
+           off: np.float32, scale: np.float32, fixed: bool, s: np.ndarray) -> int:
     """Seed scores s = rho * delta [B, T] (padding -inf), delta as in ``clustering.seed_scores``;
     returns how many rows needed the masked sweep (candidates not conclusive, module doc)."""
     batch, frames, _ = raw.shape
@@ -349,13 +362,13 @@ def scores(raw, lengths, rho, top, cols, cand_v, cand_p, bound, widest, off, sca
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")  # IEEE division (no zero check)
-def _divide(a, b, out):
+def _divide(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> None:
     for t in range(a.shape[0]):
         out[t] = a[t] / b[t]
 
 
 @_jit
-def _normalize_part(x, eps, out, t0, t1):
+def _normalize_part(x: np.ndarray, eps: np.float32, out: np.ndarray, t0: int, t1: int) -> None:
     batch, dim, _ = x.shape
     acc = np.empty(t1 - t0, np.float32)
     for b in range(batch):
@@ -372,7 +385,7 @@ def _normalize_part(x, eps, out, t0, t1):
 
 
 @_jit
-def normalize_frames(x, eps, out):
+def normalize_frames(x: np.ndarray, eps: np.float32, out: np.ndarray) -> None:
     """out [B, D, T] = x / max(||x[:, :, t]||, eps) per frame t.
 
     The norm as torch reduces a non-innermost dimension: per frame, sequentially over d,
@@ -383,7 +396,8 @@ def normalize_frames(x, eps, out):
 
 
 @_jit_parallel
-def normalize_frames_parallel(x, eps, out, threads):
+def normalize_frames_parallel(x: np.ndarray, eps: np.float32, out: np.ndarray,
+                              threads: int) -> None:
     """``normalize_frames``, the frames split over ``threads`` threads (same order per frame)."""
     frames = x.shape[2]
     per = (frames + threads - 1) // threads
