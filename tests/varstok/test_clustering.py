@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -142,3 +143,68 @@ def test_compiled_density_equals_torch_path(variant: str, monkeypatch: pytest.Mo
     compiled = clustering.seed_scores(sim, valid, lengths, settings)
     monkeypatch.setattr(clustering, "COMPILED_DENSITY_ON_CPU", False)
     assert torch.equal(compiled, clustering.seed_scores(sim, valid, lengths, settings))
+
+
+def _compiled_vs_torch_spans(x: torch.Tensor, lengths: torch.Tensor, variant: str,
+                             monkeypatch: pytest.MonkeyPatch) -> None:
+    import tokenizers_impl.varstok.clustering as clustering
+
+    module = clustering.TemporalDensityPeakClustering(variant)
+    pooled, spans = module(x, lengths)
+    with monkeypatch.context() as patch:
+        patch.setattr(clustering, "COMPILED_DENSITY_ON_CPU", False)
+        patch.setattr(clustering, "COMPILED_GREEDY_ON_CPU", False)
+        ref_pooled, ref_spans = module(x, lengths)
+    assert torch.equal(spans, ref_spans)
+    torch.testing.assert_close(pooled, ref_pooled, rtol=0, atol=0, equal_nan=True)
+
+
+@pytest.mark.parametrize("variant", ["original", "fixed"])
+def test_compiled_sweep_paths_equal_torch(variant: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The lane sweep's fallbacks (top list not certain: frames repeating with the lane period;
+    delta candidates not conclusive), serial and threaded sweeps, padding: same seed scores and
+    spans as the torch path."""
+    import tokenizers_impl.varstok.clustering as clustering
+    from tokenizers_impl.varstok import density_cpu, density_kernels
+
+    generator = torch.Generator().manual_seed(9)
+    period = density_kernels.LANES
+    base = _smooth_walk(24, period, generator)
+    x = torch.cat([base + 0.05 * torch.randn(24, period, generator=generator)
+                   for _ in range(6)], dim=1)  # frame t ~ frame t + LANES: same lane
+    walk = _smooth_walk(24, x.shape[1], generator)
+    batch = torch.stack([x, walk, walk * 0.5 + x])
+    lengths = torch.tensor([x.shape[1], 301, 150])
+    valid = torch.arange(batch.shape[2]).view(1, -1) < lengths.view(-1, 1)
+    sim = clustering.similarity(batch.transpose(1, 2))
+    settings = clustering.ClusteringSettings(variant)
+    for parallel_min in (1, 1 << 40):  # threaded and serial sweep
+        monkeypatch.setattr(density_cpu, "PARALLEL_MIN", parallel_min)
+        compiled = clustering.seed_scores(sim, valid, lengths, settings)
+        assert density_cpu.last_stats["top_scanned"] > 0  # the fallbacks really ran
+        assert density_cpu.last_stats["delta_swept"] > 0
+        with monkeypatch.context() as patch:
+            patch.setattr(clustering, "COMPILED_DENSITY_ON_CPU", False)
+            assert torch.equal(compiled, clustering.seed_scores(sim, valid, lengths, settings))
+        _compiled_vs_torch_spans(batch, lengths, variant, monkeypatch)
+
+
+def test_compiled_normalize_matches_torch() -> None:
+    from tokenizers_impl.varstok import density_kernels
+
+    generator = torch.Generator().manual_seed(2)
+    for batch, dim, frames in [(1, 512, 750), (2, 64, 97), (3, 16, 5), (1, 700, 3), (1, 8, 1)]:
+        x = torch.randn(batch, dim, frames, generator=generator).cumsum(2)
+        x[:, :, 0] = 0  # a silent frame: the norm is clamped to eps
+        out = torch.empty_like(x)
+        density_kernels.normalize_frames(x.numpy(), np.float32(1e-12), out.numpy())
+        expected = torch.nn.functional.normalize(x.transpose(1, 2), dim=-1)
+        assert torch.equal(out.transpose(1, 2), expected)
+        assert out.transpose(1, 2).stride() == expected.stride()
+
+
+def test_nan_features_take_the_torch_path(monkeypatch: pytest.MonkeyPatch) -> None:
+    generator = torch.Generator().manual_seed(4)
+    x = _smooth_walk(16, 120, generator)[None]
+    x[0, 3, 40] = float("nan")
+    _compiled_vs_torch_spans(x, torch.tensor([120]), "original", monkeypatch)

@@ -20,6 +20,14 @@ sequential loop; the result is identical to the per-frame loop. Each round is a 
 ops over [B, T]; the host is only asked whether work remains every ``check_every`` rounds. On CPU,
 where those ops cost more than the work, ``greedy_cpu`` runs the same pass as a compiled loop.
 
+On CPU (float32, every item of at least ``k + 1`` frames) the forward is: the compiled
+normalisation (torch's reduction order), the official ``matmul``, then one compiled sweep over the
+raw GEMM output (``density_cpu``: the ``(c + 1) / 2`` map applied on the fly with the same float32
+operations, density, delta, seed scores and the band similarities, exact by construction and
+never materialising a T x T temporary), the greedy loop with the band flags derived on the fly,
+and ``pool_spans``. Every other case runs the torch expressions below, which stay the reference
+(tests compare the two bit for bit).
+
 Short inputs (fewer than ``k + 1`` frames, where the official code crashes in ``topk``): the density
 uses the ``n - 1`` neighbours that exist (one frame -> density from no neighbours, a single span-1
 token). Items of ``n >= k + 1`` frames are unaffected. Empty items give zero tokens.
@@ -33,13 +41,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from tokenizers_impl.varstok.density_cpu import denser_extremes, top_similarities
-from tokenizers_impl.varstok.greedy_cpu import greedy_spans_compiled
+from tokenizers_impl.varstok.density_cpu import normalized_frames, seed_scores_and_band
+from tokenizers_impl.varstok.greedy_cpu import greedy_from_band, greedy_spans_compiled
 
 VARIANTS = ("original", "fixed")
 MAX_TABLE_REACH = 8  # lookup tables have 4**reach rows
 COMPILED_GREEDY_ON_CPU = True  # CPU: the compiled sequential pass (greedy_cpu); GPU: rounds
-COMPILED_DENSITY_ON_CPU = True  # CPU: density/delta by compiled row passes (density_cpu)
+COMPILED_DENSITY_ON_CPU = True  # CPU: density/delta by one compiled row sweep (density_cpu)
 
 
 @dataclass(frozen=True)
@@ -59,6 +67,22 @@ class ClusteringSettings:
             raise ValueError(f"max_span and k must be >= 1, got {self.max_span}, {self.k}")
 
 
+def cosine_gemm(x_t: torch.Tensor) -> torch.Tensor:
+    """[B, T, D] -> [B, T, T] cosine similarity: the official ``normalize`` + ``matmul``.
+
+    For the usual x_t = x.transpose(1, 2) of a contiguous float32 x [B, D, T] on CPU, the
+    normalisation runs compiled (``density_cpu.normalized_frames``: torch's reduction order,
+    the same values and strides of x_n, hence the same GEMM call and bit-identical output).
+    """
+    x = x_t.transpose(1, 2)
+    if (x.device.type == "cpu" and x.dtype == torch.float32 and x.is_contiguous()
+            and COMPILED_DENSITY_ON_CPU and not (x.requires_grad and torch.is_grad_enabled())):
+        x_n = normalized_frames(x)
+    else:
+        x_n = F.normalize(x_t, dim=-1)
+    return torch.matmul(x_n, x_n.transpose(1, 2))
+
+
 def similarity(x_t: torch.Tensor) -> torch.Tensor:
     """[B, T, D] -> [B, T, T] cosine similarity mapped to [0, 1] as ``(cos + 1) / 2``.
 
@@ -66,8 +90,7 @@ def similarity(x_t: torch.Tensor) -> torch.Tensor:
     ``baddbmm`` runs another GEMM kernel whose last-bit rounding differs, and near-identical
     frames make seed order hang on single ulps of this matrix.
     """
-    x_n = F.normalize(x_t, dim=-1)
-    return torch.matmul(x_n, x_n.transpose(1, 2)).add_(1).div_(2)
+    return cosine_gemm(x_t).add_(1).div_(2)
 
 
 def seed_scores(
@@ -82,7 +105,9 @@ def seed_scores(
     k = settings.k
     if (sim.device.type == "cpu" and COMPILED_DENSITY_ON_CPU and sim.dtype == torch.float32
             and bool((lengths >= k + 1).all())):
-        return _seed_scores_compiled(sim, valid, settings)
+        compiled = _seed_scores_compiled(sim, valid, lengths.cpu(), settings)
+        if compiled is not None:
+            return compiled
     padded = not bool(valid.all())
     valid_j = valid.unsqueeze(1)
     width = min(k + 1, frames)
@@ -112,21 +137,16 @@ def seed_scores(
 
 
 def _seed_scores_compiled(
-    sim: torch.Tensor, valid: torch.Tensor, settings: ClusteringSettings
-) -> torch.Tensor:
-    """``seed_scores`` by two compiled row passes (``density_cpu``), no T x T temporaries; the
-    same torch expressions on the [B, T, k + 1] / [B, T] results, hence identical values."""
-    top = top_similarities(sim, valid, settings.k + 1)[:, :, 1:]
-    knn_mean = top.mean(dim=-1)
-    original = settings.variant == "original"
-    rho = torch.exp(-knn_mean) if original else torch.exp(knn_mean)
-    denser, widest = denser_extremes(sim, valid, rho, fixed=not original)
-    if original:
-        delta = torch.where(torch.isinf(denser), widest, denser)
-    else:
-        delta = 1 - denser
-        delta = torch.where(torch.isinf(delta), 1 - widest, delta)
-    return (rho * delta).masked_fill(~valid, float("-inf"))
+    sim: torch.Tensor, valid: torch.Tensor, lengths: torch.Tensor, settings: ClusteringSettings
+) -> torch.Tensor | None:
+    """``seed_scores`` by the compiled row sweep (``density_cpu``), no T x T temporaries, the
+    same values; None where it does not apply (padding not a prefix mask, NaN similarities)."""
+    prefix = torch.arange(sim.shape[1]).view(1, -1) < lengths.view(-1, 1)
+    if not torch.equal(valid, prefix) or bool(torch.isnan(sim).any()):
+        return None
+    found = seed_scores_and_band(sim, lengths, settings.k, 0, settings.variant == "original",
+                                 mapped=True)
+    return None if found is None else torch.from_numpy(found[0])
 
 
 def band_ok(
@@ -303,6 +323,12 @@ class TemporalDensityPeakClustering(nn.Module):
         values = {**self.settings.__dict__, **{k: v for k, v in changes.items() if v is not None}}
         self.settings = ClusteringSettings(**values)  # type: ignore[arg-type]
 
+    def _compiled_cpu(self, x: torch.Tensor, lengths: torch.Tensor) -> bool:
+        """Whether the whole pass runs on the compiled CPU kernels (float32 on CPU, every item
+        long enough for the official density)."""
+        return (x.device.type == "cpu" and x.dtype == torch.float32 and COMPILED_DENSITY_ON_CPU
+                and COMPILED_GREEDY_ON_CPU and bool((lengths >= self.settings.k + 1).all()))
+
     @torch.no_grad()
     def starts(self, x: torch.Tensor, lengths: torch.Tensor | None = None) -> torch.Tensor:
         """Cluster-start flags [B, T] (see module docstring)."""
@@ -312,11 +338,21 @@ class TemporalDensityPeakClustering(nn.Module):
         if lengths is None:
             lengths = torch.full((batch,), frames, dtype=torch.long, device=x.device)
         lengths = lengths.to(x.device)
+        settings = self.settings
+        if self._compiled_cpu(x, lengths):  # one sweep over the raw GEMM output (density_cpu)
+            raw = cosine_gemm(x.transpose(1, 2))
+            found = seed_scores_and_band(raw, lengths, settings.k, settings.max_span - 1,
+                                         settings.variant == "original", mapped=False)
+            if found is not None:
+                s, band, lengths_np = found
+                return greedy_from_band(s, band, lengths_np, settings.beta, settings.threshold)
+            sim = raw.add_(1).div_(2)  # NaN features: the torch path below, same similarity
+        else:
+            sim = similarity(x.transpose(1, 2))
         valid = torch.arange(frames, device=x.device).view(1, -1) < lengths.view(-1, 1)
-        sim = similarity(x.transpose(1, 2))
-        s = seed_scores(sim, valid, lengths, self.settings)
-        ok_fwd, ok_bwd = band_ok(sim, s, valid, self.settings)
-        return greedy_starts(s, ok_fwd, ok_bwd, valid, self.settings.max_span)
+        s = seed_scores(sim, valid, lengths, settings)
+        ok_fwd, ok_bwd = band_ok(sim, s, valid, settings)
+        return greedy_starts(s, ok_fwd, ok_bwd, valid, settings.max_span)
 
     def forward(
         self, x: torch.Tensor, lengths: torch.Tensor | None = None
@@ -325,6 +361,6 @@ class TemporalDensityPeakClustering(nn.Module):
         if lengths is None:
             lengths = torch.full((batch,), frames, dtype=torch.long, device=x.device)
         lengths = lengths.to(x.device)
-        valid = torch.arange(frames, device=x.device).view(1, -1) < lengths.view(-1, 1)
         starts = self.starts(x, lengths)
+        valid = torch.arange(frames, device=x.device).view(1, -1) < lengths.view(-1, 1)
         return pool_spans(x.transpose(1, 2), starts, valid)
