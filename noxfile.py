@@ -64,6 +64,7 @@ def benchmarks(session: nox.Session) -> None:
     session.run("python", "tests/benchmarks/bench_plutok_speed.py",
                 "--golden", "../shared/golden/plutok")
     session.run("python", "tests/benchmarks/bench_runner.py")
+    session.run("python", "tests/benchmarks/bench_vs_plain_loop.py")
     session.run("python", "tests/benchmarks/bench_neural_metrics.py")
     session.run("python", "tests/benchmarks/bench_compare.py")
     session.run("python", "tests/benchmarks/bench_long_audio.py")
@@ -76,7 +77,7 @@ def benchmarks(session: nox.Session) -> None:
     official = os.environ.get("OFFICIAL_VARSTOK_REPO")
     if official:
         session.run("python", "tests/benchmarks/bench_varstok_clustering.py",
-                    "--official-repo", official)
+                    "--official-repo", official, "--frames", "750", "2250", "6750")
     else:
         session.log("skipping the clustering comparison: OFFICIAL_VARSTOK_REPO is not set")
 
