@@ -6,7 +6,8 @@
 VARSTok through the harness adapter: by default the golden model (../shared/golden/varstok:
 official encoder and 4096 x 512 quantizer, 64-dim backbone); ``--full-size`` builds the official
 config (768-dim, 12-layer backbone) with seeded random weights instead.
-Each length runs in its own child process, so its peak RSS (``ru_maxrss``) is
+Each length runs in its own child process (with the runner's allocator setting unless
+``--allocator default``), so its peak RSS (``ru_maxrss``) is
 that length's alone; the audio is LibriTTS demo speech looped to the length. Prints, per length:
 peak RSS, RSS after loading the model, wall time, tokens, and the T x T sizes one pass would
 need (similarity in the clustering, attention in the decoder) for comparison.
@@ -31,6 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from bench.contract import TokenizerInfo  # noqa: E402
+from bench.execution.allocator import retain_freed_memory  # noqa: E402
 from tokenizers_impl.varstok import adapter  # noqa: E402
 from tokenizers_impl.varstok.model import VARSTok  # noqa: E402
 
@@ -68,9 +70,12 @@ def full_size_tokenizer(chunk_seconds: float | None) -> adapter.VarstokTokenizer
     return adapter.VarstokTokenizer(model, "varstok-full-random", info)
 
 
-def child(minutes: float, chunk_seconds: float | None, threads: int, full: bool) -> dict:
+def child(minutes: float, chunk_seconds: float | None, threads: int, full: bool,
+          allocator: str) -> dict:
     """Encode + decode one file of ``minutes`` in this process; report memory and time."""
     torch.set_num_threads(threads)
+    if allocator == "runner":  # what `tokbench run` applies to its process
+        retain_freed_memory()
     golden = SHARED / "golden" / "varstok"
     tok = (full_size_tokenizer(chunk_seconds) if full else
            adapter.build(checkpoint=str(golden), clustering="fixed", chunk_seconds=chunk_seconds))
@@ -97,22 +102,25 @@ def main() -> None:
     parser.add_argument("--unchunked-minutes", type=float, nargs="*", default=[])
     parser.add_argument("--full-size", action="store_true",
                         help="official 768-dim backbone, random weights (default: golden model)")
+    parser.add_argument("--allocator", choices=("runner", "default"), default="runner",
+                        help="runner: glibc keeps freed pages, as in `tokbench run`")
     parser.add_argument("--child", type=float, help=argparse.SUPPRESS)
     parser.add_argument("--no-chunks", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child is not None:
         print(json.dumps(child(args.child, None if args.no_chunks else args.chunk_seconds,
-                               args.threads, args.full_size)))
+                               args.threads, args.full_size, args.allocator)))
         return
     runs = [(m, False) for m in args.minutes] + [(m, True) for m in args.unchunked_minutes]
     model = "full-size (random weights)" if args.full_size else "golden (64-dim backbone)"
     print(f"VARSTok {model}, fixed clustering, {args.threads} thread(s), chunks of "
-          f"{args.chunk_seconds} s")
+          f"{args.chunk_seconds} s, allocator {args.allocator}")
     print(f"{'minutes':>7} {'chunked':>7} {'peak RSS MiB':>12} {'after load':>10} "
           f"{'wall s':>8} {'tokens':>7} {'1-pass TxT MiB':>14}")
     for minutes, unchunked in runs:
         cmd = [sys.executable, __file__, "--child", str(minutes), "--threads", str(args.threads),
-               "--chunk-seconds", str(args.chunk_seconds)] + (["--no-chunks"] if unchunked else [])
+               "--chunk-seconds", str(args.chunk_seconds), "--allocator", args.allocator]
+        cmd += ["--no-chunks"] if unchunked else []
         cmd += ["--full-size"] if args.full_size else []
         out = subprocess.run(cmd, capture_output=True, text=True, check=False)
         if out.returncode != 0:
