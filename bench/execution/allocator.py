@@ -7,7 +7,8 @@ page faults were ~45 % of a full-size VARSTok encode. Turning ``mmap`` off and r
 threshold lets the heap reuse those pages, which is what PyTorch's CPU performance guide gets by
 preloading jemalloc or tcmalloc. Only where memory lives changes, never a value.
 
-``TOKBENCH_ALLOCATOR=default`` leaves the allocator alone; the setting is recorded in provenance.
+``TOKBENCH_ALLOCATOR=default`` leaves the allocator alone (``retain`` or unset: the setting above;
+anything else is a usage error); the setting is recorded in provenance.
 """
 
 from __future__ import annotations
@@ -34,7 +35,11 @@ def retain_freed_memory() -> str:
 
 
 def _apply() -> str:
-    if os.environ.get(ENV, "").strip().lower() == "default":
+    choice = os.environ.get(ENV, "").strip().lower()
+    if choice not in ("", "retain", "default"):
+        raise ValueError(f"{ENV}={os.environ[ENV]!r}: use 'default' (glibc as it is) or "
+                         "'retain' (keep freed pages, the default), or unset it")
+    if choice == "default":
         return f"default ({ENV}=default)"
     if platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
         return "default (not glibc)"

@@ -55,3 +55,17 @@ def test_default_allocator_on_request() -> None:
     setting, faults, recorded = _probe("default")
     assert setting == recorded == "default (TOKBENCH_ALLOCATOR=default)"
     assert int(faults) > 100_000  # glibc maps and unmaps each large block
+
+
+def test_unknown_setting_is_a_usage_error(tmp_path: Path) -> None:
+    """A mistyped value is refused with one line (exit 2), never silently taken as a choice."""
+    env = {**os.environ, "TOKBENCH_ALLOCATOR": "jemalloc",
+           "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    suite = ROOT / "bench" / "suites" / "gate_tiny.yaml"
+    done = subprocess.run([sys.executable, "-m", "bench.cli", "run", str(suite), "--store",
+                           str(tmp_path / "store.sqlite")], env=env, capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert lines[-1].startswith("tokbench run: error: TOKBENCH_ALLOCATOR='jemalloc': use")
+    assert "Traceback" not in done.stderr
