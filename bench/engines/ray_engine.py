@@ -204,7 +204,8 @@ class RayEngine:
         done = run.store.completed_utterances(run.run_id, dataset, variant.name)
 
         def submit(actor: _Actor, task: _Task) -> Any:
-            return actor.handle.process.remote(dataset, root, task.batch, variant)
+            saved = run.audio.saved_references(dataset, [u.id for u in task.batch])
+            return actor.handle.process.remote(dataset, root, task.batch, variant, saved)
 
         def accept(result: BatchResult) -> list[UtteranceRecord]:
             for item in result.audio:  # the driver alone writes files and rows

@@ -137,12 +137,13 @@ class VariantWorker:
         return list(self.store.written), list(self.store.new_cache)
 
     def process(self, dataset: str, root: Path, batch: list[Utterance],
-                variant: VariantSpec) -> BatchResult:
+                variant: VariantSpec, saved_references: set[str] | None = None) -> BatchResult:
         """Load (by path), encode, decode and score one length bucket; never raises for a
-        bad utterance (it becomes a failed record, as in the local runner)."""
+        bad utterance (it becomes a failed record, as in the local runner). References the
+        driver has saved already (``saved_references``, utterance ids) are not sent again."""
         if self.tokenizer is None or self.variant != variant.name:
             raise RuntimeError(f"variant {variant.name!r} is not loaded in this worker")
-        self.run.audio.take()  # nothing left over from a batch that raised
+        self.run.audio.expect(dataset, saved_references or set())
         records, items = self.run._tokenize_batch(dataset, root, batch, variant,
                                                   self.tokenizer, self.metrics)
         ok_records = [r for r in records if r.status == "ok"]

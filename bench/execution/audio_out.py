@@ -131,6 +131,13 @@ class AudioOut(_AudioSink):
     def _have(self, key: tuple[str, str, str]) -> bool:
         return key in self.saved and (self.root / self.relative_path(*key)).exists()
 
+    def saved_references(self, dataset: str, utterances: list[str]) -> set[str]:
+        """Which of these utterances' references are already saved (a worker need not send
+        them again)."""
+        if not self.enabled:
+            return set()
+        return {u for u in utterances if self._have((dataset, GROUND_TRUTH, u))}
+
     def _keep(self, item: EncodedAudio) -> None:
         key, data = item.key, item.data
         previous = self.saved.get(key, 0)
@@ -182,6 +189,15 @@ class CapturingAudioOut(_AudioSink):
     def __init__(self, enabled: bool) -> None:
         self.enabled = enabled
         self.captured: list[EncodedAudio] = []
+        self.known: set[tuple[str, str, str]] = set()  # references the driver already saved
+
+    def expect(self, dataset: str, saved_references: set[str]) -> None:
+        """Start a batch: drop anything left over, note the references the driver has."""
+        self.captured = []
+        self.known = {(dataset, GROUND_TRUTH, u) for u in saved_references}
+
+    def _have(self, key: tuple[str, str, str]) -> bool:
+        return key in self.known
 
     def _keep(self, item: EncodedAudio) -> None:
         self.captured.append(item)

@@ -163,3 +163,39 @@ def test_cli_switches(tmp_path: Path, tones: Path, capsys: pytest.CaptureFixture
     assert main(["run", str(suite), "--store", str(tmp_path / "c" / "s.sqlite"),
                  "--audio-budget-mb", "-1", "--no-progress"]) == 2
     assert "--audio-budget-mb must be >= 0" in capsys.readouterr().err
+
+
+def test_worker_sends_only_the_references_the_driver_lacks(tmp_path: Path) -> None:
+    """An engine worker's capture encodes a reference only when the driver has not saved it
+    yet; what it sends, the driver saves exactly as its own ``add`` would."""
+    from bench.execution.audio_out import AudioOut, CapturingAudioOut
+    from bench.suite import GROUND_TRUTH
+
+    store = Store(tmp_path / "store.sqlite")
+    try:
+        run_id = store.create_run("audio", "h", {}, "c", {}, "cpu", 0)
+        driver = AudioOut(store, run_id, budget_mb=10)
+        worker = CapturingAudioOut(enabled=True)
+        wave = np.sin(np.arange(8000) / 9.0).astype(np.float32) * 0.3
+        ids = ["u1", "u2"]
+        for variant in ("a", "b"):
+            worker.expect("d", driver.saved_references("d", ids))
+            for utt in ids:
+                worker.add("d", variant, utt, wave, 8000, wave, 16000)
+            sent = worker.take()
+            references = sorted(i.key[2] for i in sent if i.key[1] == GROUND_TRUTH)
+            assert references == (ids if variant == "a" else [])  # b: the driver has both
+            for item in sent:
+                driver.add_encoded(item)
+            driver.flush()
+        rows = store.table("audio_files", run_id)
+        assert sorted((r["variant"], r["utterance"]) for r in rows) == [
+            ("a", "u1"), ("a", "u2"), ("b", "u1"), ("b", "u2"),
+            (GROUND_TRUTH, "u1"), (GROUND_TRUTH, "u2")]
+        ref = next(r for r in rows if r["variant"] == GROUND_TRUTH)
+        assert (ref["sample_rate"], ref["frames"]) == (16000, 8000)
+        # a reference whose file went missing is asked for again
+        (tmp_path / ref["path"]).unlink()
+        assert driver.saved_references("d", ids) == {"u1", "u2"} - {ref["utterance"]}
+    finally:
+        store.close()
