@@ -82,15 +82,26 @@ class RowSweep:
     band: np.ndarray  # [B, T, 2 reach]: sim[i, i + d], then sim[i, i - d], d = 1..reach
 
 
+def _raw_and_map(values: torch.Tensor, mapped: bool
+                 ) -> tuple[np.ndarray, np.float32, np.float32]:
+    """The values as a C-contiguous numpy array, and the (offset, scale) the kernels apply to
+    each: ``(c + 1) * 0.5`` for raw GEMM output (equal to ``/ 2`` bit for bit), identity if
+    ``mapped``."""
+    raw = values.detach().numpy()
+    if not raw.flags.c_contiguous:
+        raw = np.ascontiguousarray(raw)
+    if mapped:
+        return raw, np.float32(0.0), np.float32(1.0)
+    return raw, np.float32(1.0), np.float32(0.5)
+
+
 def sweep(values: torch.Tensor, lengths: np.ndarray, width: int, reach: int, fixed: bool,
           mapped: bool) -> RowSweep | None:
     """One pass over ``values`` [B, T, T] float32 (raw GEMM output, or the similarity itself if
     ``mapped``); rows and columns at or past an item's length are ignored. None if NaN."""
     k = _kernels()
     batch, frames, _ = values.shape
-    raw = values.detach().numpy()
-    if not raw.flags.c_contiguous:
-        raw = np.ascontiguousarray(raw)
+    raw, off, scale = _raw_and_map(values, mapped)
     out = RowSweep(
         top=np.empty((batch, frames, width), np.float32),
         cols=np.empty((batch, frames, width), np.int32),
@@ -99,8 +110,6 @@ def sweep(values: torch.Tensor, lengths: np.ndarray, width: int, reach: int, fix
         bound=np.empty((batch, frames), np.float32),
         widest=np.empty((batch, frames), np.float32),
         band=np.zeros((batch, frames, 2 * reach), np.float32))
-    off, scale = (np.float32(0.0), np.float32(1.0)) if mapped else (np.float32(1.0),
-                                                                    np.float32(0.5))
     args = (raw, lengths, off, scale, fixed, out.top, out.cols, out.cand_v, out.cand_p,
             out.bound, out.widest, out.band)
     threads = _threads(raw.size)
@@ -114,11 +123,7 @@ def scores(values: torch.Tensor, lengths: np.ndarray, rows: RowSweep, rho: torch
            fixed: bool, mapped: bool) -> np.ndarray:
     """Seed scores [B, T] (float32, padding -inf) from a sweep and the densities ``rho``."""
     k = _kernels()
-    raw = values.detach().numpy()
-    if not raw.flags.c_contiguous:
-        raw = np.ascontiguousarray(raw)
-    off, scale = (np.float32(0.0), np.float32(1.0)) if mapped else (np.float32(1.0),
-                                                                    np.float32(0.5))
+    raw, off, scale = _raw_and_map(values, mapped)
     s = np.empty(rows.widest.shape, np.float32)
     last_stats["delta_swept"] = k.scores(raw, lengths, rho.numpy(), rows.top, rows.cols,
                                          rows.cand_v, rows.cand_p, rows.bound, rows.widest,
