@@ -68,6 +68,7 @@ class RayEngine:
         self.max_replacements = max_replacements
         self.init_kwargs = init_kwargs or {}
         self.kill_after_results = kill_after_results  # test hook: ray.kill one busy actor
+        self.lost_in_flight = 0  # first tries lost with a dead actor (then retried)
         self.actors: list[_Actor] = []
         self.started_ray = False
         self.replacements = 0
@@ -146,10 +147,11 @@ class RayEngine:
         import ray
 
         loads: list[VariantLoad | BaseException] = []
-        for actor in self.actors:
+        actors = list(self.actors)
+        for actor in actors:
             try:
                 loads.append(ray.get(actor.handle.load_variant.remote(variant)))
-            except Exception as err:  # the actor died while loading
+            except Exception as err:  # the actor is dead (died loading, or earlier while idle)
                 loads.append(err)
         good = [ld for ld in loads if isinstance(ld, VariantLoad) and ld.skipped is None]
         first = next((ld for ld in loads if isinstance(ld, VariantLoad)), None)
@@ -158,14 +160,18 @@ class RayEngine:
             raise WorkerDied(f"every Ray actor died loading variant {variant.name}: {loads[0]}")
         for name, args, kwargs in chosen.calls:  # the worker's store calls, on the real store
             getattr(run.store, name)(run.run_id, *args[1:], **kwargs)
+        for actor, ld in zip(actors, loads, strict=True):
+            if isinstance(ld, BaseException):  # a dead actor is replaced, not left unused
+                run.log(f"ray actor died before variant {variant.name}; replacing it")
+                self._replace(run, actor, variant if good else None)
+                continue
+            actor.usable = ld.skipped is None
+            if not actor.usable and good:
+                run.log(f"ray actor could not load {variant.name}; not using it for this variant")
         if not good:
             run.summary.skipped_variants[variant.name] = chosen.skipped
             run.log(f"variant {variant.name} skipped: {chosen.skipped}")
             return None
-        for actor, ld in zip(self.actors, loads, strict=True):
-            actor.usable = isinstance(ld, VariantLoad) and ld.skipped is None
-            if not actor.usable:
-                run.log(f"ray actor could not load {variant.name}; not using it for this variant")
         return SimpleNamespace(vocab_size=chosen.vocab_size, frame_rate=chosen.frame_rate)
 
     def ground_truth(self, run: Any) -> Callable[..., None]:
@@ -242,6 +248,7 @@ class RayEngine:
             except RayActorError as err:
                 self._replace(run, actor, variant)
                 if task.attempt == 0:
+                    self.lost_in_flight += 1
                     queue.appendleft(_Task(task.index, task.batch, 1))
                     run.log(f"ray actor died on a batch of {len(task.batch)} ({dataset} / "
                             f"{name}); retrying it once")
@@ -252,8 +259,9 @@ class RayEngine:
             run.summary.utterances_failed += sum(r.status != "ok" for r in records)
             run._write(records)
             self.results_seen += 1
-            if self.kill_after_results == self.results_seen:
-                self._kill_busy_actor(in_flight)
+            if (self.kill_after_results is not None and not self.lost_in_flight
+                    and self.results_seen >= self.kill_after_results):
+                self._kill_busy_actor(in_flight)  # until a kill has cost an in-flight batch
 
     def _dispatch(self, queue: collections.deque[_Task],
                   in_flight: dict[Any, tuple[_Actor, _Task]],
@@ -310,9 +318,12 @@ class RayEngine:
     def _kill_busy_actor(self, in_flight: dict[Any, tuple[_Actor, _Task]]) -> None:
         import ray
 
-        busy = [actor for actor, _ in in_flight.values()]
-        if busy:
-            ray.kill(busy[0].handle)
+        first_tries = {ref: actor for ref, (actor, task) in in_flight.items() if task.attempt == 0}
+        if not first_tries:
+            return
+        _, running = ray.wait(list(first_tries), num_returns=len(first_tries), timeout=0)
+        if running:  # an actor whose batch is still computing: its result is lost with it
+            ray.kill(first_tries[running[0]].handle)
 
 
 def _first_line(err: BaseException) -> str:
