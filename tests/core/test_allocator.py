@@ -44,17 +44,14 @@ def _probe(env_value: str | None) -> list[str]:
 
 @pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
 def test_freed_pages_are_reused_and_recorded() -> None:
+    """Measured against glibc's own behaviour on the same machine (the kernel may reclaim idle
+    heap pages, so an absolute count depends on the host): at most a quarter of its faults."""
     setting, faults, recorded = _probe(None)
-    assert setting == "glibc heap: mmap off, trim threshold 1 GiB"
-    assert recorded == setting
-    assert int(faults) < 20_000  # default glibc: ~200 000 (fresh pages every time)
-
-
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="the setting is glibc's")
-def test_default_allocator_on_request() -> None:
-    setting, faults, recorded = _probe("default")
-    assert setting == recorded == "default (TOKBENCH_ALLOCATOR=default)"
-    assert int(faults) > 100_000  # glibc maps and unmaps each large block
+    default_setting, default_faults, default_recorded = _probe("default")
+    assert setting == recorded == "glibc heap: mmap off, trim threshold 1 GiB"
+    assert default_setting == default_recorded == "default (TOKBENCH_ALLOCATOR=default)"
+    assert int(default_faults) > 100_000  # glibc maps and unmaps each large block
+    assert int(faults) < int(default_faults) / 4
 
 
 def test_unknown_setting_is_a_usage_error(tmp_path: Path) -> None:
