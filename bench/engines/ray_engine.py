@@ -68,7 +68,7 @@ class RayEngine:
         self.max_replacements = max_replacements
         self.init_kwargs = init_kwargs or {}
         self.kill_after_results = kill_after_results  # test hook: ray.kill one busy actor
-        self.lost_in_flight = 0  # first tries lost with a dead actor (then retried)
+        self.killed_by_hook = False
         self.actors: list[_Actor] = []
         self.started_ray = False
         self.replacements = 0
@@ -248,7 +248,6 @@ class RayEngine:
             except RayActorError as err:
                 self._replace(run, actor, variant)
                 if task.attempt == 0:
-                    self.lost_in_flight += 1
                     queue.appendleft(_Task(task.index, task.batch, 1))
                     run.log(f"ray actor died on a batch of {len(task.batch)} ({dataset} / "
                             f"{name}); retrying it once")
@@ -259,9 +258,9 @@ class RayEngine:
             run.summary.utterances_failed += sum(r.status != "ok" for r in records)
             run._write(records)
             self.results_seen += 1
-            if (self.kill_after_results is not None and not self.lost_in_flight
+            if (self.kill_after_results is not None and not self.killed_by_hook
                     and self.results_seen >= self.kill_after_results):
-                self._kill_busy_actor(in_flight)  # until a kill has cost an in-flight batch
+                self._kill_busy_actor(in_flight)  # once, when a first try is still running
 
     def _dispatch(self, queue: collections.deque[_Task],
                   in_flight: dict[Any, tuple[_Actor, _Task]],
@@ -324,6 +323,7 @@ class RayEngine:
         _, running = ray.wait(list(first_tries), num_returns=len(first_tries), timeout=0)
         if running:  # an actor whose batch is still computing: its result is lost with it
             ray.kill(first_tries[running[0]].handle)
+            self.killed_by_hook = True
 
 
 def _first_line(err: BaseException) -> str:
